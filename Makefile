@@ -1,0 +1,31 @@
+# Each target bootstraps .venv from the requirements files on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint openapi migrate venv
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+migrate: venv
+	$(BIN)/alembic upgrade head
+
+# The API (gunicorn) on SQLite with pushes logged; no credentials needed.
+run: migrate
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 4 wsgi:app
+
+test: venv
+	$(BIN)/pytest -q
+
+lint: venv
+	$(BIN)/ruff check .
+
+openapi: venv
+	$(BIN)/flask --app wsgi openapi print --format=yaml > openapi.yaml

@@ -1,0 +1,108 @@
+"""Steady: the backend of a couples app."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import Any
+
+from flask import Flask, g, request
+
+from api import db
+from api.auth import passwords
+from api.auth.context import authenticate_request
+from api.config import check_config, load_config
+from api.errors import register_error_handlers
+from api.extensions import api, limiter
+
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+API_SPEC_OPTIONS = {
+    "info": {
+        "description": (
+            "Steady helps partners be predictable for each other: shared gratitude and "
+            "check-in questions, a ledger of promises kept, and a view for the therapist "
+            "both partners invited."
+        )
+    },
+    "components": {
+        "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        }
+    },
+    "security": [{"bearerAuth": []}],
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Builds the app; connects to nothing until a request or command needs it."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config())
+    app.config.update(config or {})
+    check_config(app.config)
+    app.config.update(
+        API_TITLE="Steady API",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS=API_SPEC_OPTIONS,
+        # Retry-After is set on 429 answers only, by the error renderer.
+        RATELIMIT_HEADERS_ENABLED=False,
+        RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"],
+        RATELIMIT_ENABLED=app.config["RATELIMIT_ENABLED"],
+        JSON_SORT_KEYS=False,
+    )
+    logging.basicConfig(level=logging.INFO)
+    passwords.configure(
+        memory_kib=app.config["ARGON2_MEMORY_KIB"],
+        time_cost=app.config["ARGON2_TIME_COST"],
+        parallelism=app.config["ARGON2_PARALLELISM"],
+    )
+
+    db.init_app(app)
+    api.init_app(app)
+    limiter.init_app(app)
+    register_error_handlers(app)
+    _init_firebase_auth(app)
+
+    from api.accounts.routes import blp as accounts_blp
+    from api.auth.routes import blp as auth_blp
+    from api.ops.routes import blp as ops_blp
+
+    for blueprint in (ops_blp, auth_blp, accounts_blp):
+        api.register_blueprint(blueprint)
+
+    app.before_request(_assign_request_id)
+    app.before_request(authenticate_request)
+    app.after_request(_echo_request_id)
+    return app
+
+
+def _init_firebase_auth(app: Flask) -> None:
+    if "steady_firebase_verifier" in app.extensions:
+        return
+    if not app.config["AUTH_FIREBASE"]:
+        app.extensions["steady_firebase_verifier"] = None
+        return
+    from api.auth.firebase import FirebaseAdminVerifier
+
+    app.extensions["steady_firebase_verifier"] = FirebaseAdminVerifier(
+        project_id=app.config["FIREBASE_PROJECT_ID"],
+        credentials_file=app.config["FIREBASE_CREDENTIALS_FILE"],
+        # Revocation is checked against Firebase itself, which the emulator does not offer.
+        check_revoked=not app.config["FIREBASE_AUTH_EMULATOR_HOST"],
+    )
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if REQUEST_ID_RE.match(incoming) else secrets.token_hex(16)
+
+
+def _echo_request_id(response):
+    response.headers["X-Request-ID"] = g.get("request_id") or secrets.token_hex(16)
+    return response

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import uuid
+
+from flask_smorest import Blueprint
+
+from api.accounts import service
+from api.auth.context import View, current_user
+from api.db import db_session, now
+from api.http import documents_errors
+from schemas.accounts import (
+    DeviceCreateSchema,
+    DevicePageSchema,
+    DeviceSchema,
+    ExportSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from schemas.common import PageQueryArgsSchema
+
+blp = Blueprint("accounts", __name__, url_prefix="/v1/me", description="Your account")
+
+
+@blp.route("")
+class Me(View):
+    @blp.response(200, UserSchema)
+    @documents_errors(blp, 401)
+    def get(self):
+        """Show your account"""
+        return current_user()
+
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    @documents_errors(blp, 401)
+    def patch(self, data):
+        """Change your name, time zone or locale"""
+        return service.update_profile(session=db_session(), user=current_user(), **data)
+
+    @blp.response(204)
+    @documents_errors(blp, 401)
+    def delete(self):
+        """Erase your account; this cannot be undone"""
+        service.erase_account(session=db_session(), user=current_user())
+
+
+@blp.route("/export")
+class Export(View):
+    @blp.response(200, ExportSchema)
+    @documents_errors(blp, 401)
+    def get(self):
+        """Download everything Steady holds about you"""
+        return service.export_data(session=db_session(), user=current_user())
+
+
+@blp.route("/devices")
+class Devices(View):
+    @blp.arguments(DeviceCreateSchema)
+    @blp.response(201, DeviceSchema)
+    @blp.alt_response(200, schema=DeviceSchema, description="The token was already registered")
+    @documents_errors(blp, 401)
+    def post(self, data):
+        """Register this device for push notifications"""
+        device, created = service.register_device(
+            session=db_session(),
+            user=current_user(),
+            now=now(),
+            app_version=data.get("app_version"),
+            token=data["token"],
+            platform=data["platform"],
+        )
+        return device, 201 if created else 200
+
+    @blp.arguments(PageQueryArgsSchema, location="query")
+    @blp.response(200, DevicePageSchema)
+    @documents_errors(blp, 401)
+    def get(self, args):
+        """List your registered devices"""
+        return service.list_devices(session=db_session(), user=current_user(), **args)
+
+
+@blp.route("/devices/<uuid:device_id>")
+class DeviceItem(View):
+    @blp.response(204)
+    @documents_errors(blp, 401, 404)
+    def delete(self, device_id: uuid.UUID):
+        """Stop push notifications to a device"""
+        service.remove_device(session=db_session(), user=current_user(), device_id=device_id)

@@ -1,0 +1,114 @@
+"""The account: profile, devices, export and erasure."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from api.accounts.models import Device, User
+from api.auth.models import AuthSession
+from api.auth.tokens import hash_token
+from api.errors import NotFound
+from api.pagination import Cursor, Page, paginate
+
+
+def update_profile(
+    *,
+    session: Session,
+    user: User,
+    display_name: str | None = None,
+    timezone: str | None = None,
+    locale: str | None = None,
+) -> User:
+    if display_name is not None:
+        user.display_name = display_name
+    if timezone is not None:
+        user.timezone = timezone
+    if locale is not None:
+        user.locale = locale
+    session.commit()
+    return user
+
+
+def register_device(
+    *,
+    session: Session,
+    user: User,
+    token: str,
+    platform: str,
+    app_version: str | None,
+    now: datetime,
+) -> tuple[Device, bool]:
+    """Registers a push token; returns (device, created). A token seen before moves here."""
+    token_hash = hash_token(token)
+    device = session.scalar(select(Device).where(Device.token_hash == token_hash).with_for_update())
+    created = device is None
+    if device is None:
+        device = Device(
+            id=uuid.uuid4(), user_id=user.id, token_hash=token_hash, token=token, created_at=now
+        )
+        session.add(device)
+    # A phone that changed hands (or accounts) must stop receiving the previous owner's pushes.
+    device.user_id = user.id
+    device.platform = platform
+    device.app_version = app_version
+    device.last_seen_at = now
+    session.commit()
+    return device, created
+
+
+def list_devices(
+    *, session: Session, user: User, limit: int, cursor: Cursor | None
+) -> Page[Device]:
+    return paginate(
+        session,
+        select(Device).where(Device.user_id == user.id),
+        at_column=Device.created_at,
+        id_column=Device.id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def remove_device(*, session: Session, user: User, device_id: uuid.UUID) -> None:
+    device = session.get(Device, device_id)
+    if device is None or device.user_id != user.id:
+        raise NotFound()
+    session.delete(device)
+    session.commit()
+
+
+def export_data(*, session: Session, user: User) -> dict[str, Any]:
+    """Everything the user wrote or that is about them, without secrets or token hashes."""
+    sessions = session.scalars(
+        select(AuthSession).where(AuthSession.user_id == user.id).order_by(AuthSession.created_at)
+    )
+    devices = session.scalars(
+        select(Device).where(Device.user_id == user.id).order_by(Device.created_at)
+    )
+    return {
+        "user": user,
+        "sessions": [
+            {
+                "id": str(s.id),
+                "device_name": s.device_name,
+                "created_at": s.created_at.isoformat(),
+                "last_used_at": s.last_used_at.isoformat(),
+                "ended_at": s.revoked_at.isoformat() if s.revoked_at else None,
+            }
+            for s in sessions
+        ],
+        "devices": list(devices),
+    }
+
+
+def erase_account(*, session: Session, user: User) -> None:
+    """Deletes the account and what only it owns. Cannot be undone."""
+    session.execute(delete(Device).where(Device.user_id == user.id))
+    session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    session.delete(user)
+    session.commit()

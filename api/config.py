@@ -1,0 +1,65 @@
+"""Configuration read from environment variables; every key is listed in the README."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Builds the Flask config from the environment (os.environ by default)."""
+    env = os.environ if environ is None else environ
+    return {
+        "STEADY_ENV": env.get("STEADY_ENV", "development"),
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'steady.db'}"),
+        "SQL_ECHO": _bool(env.get("SQL_ECHO"), False),
+        "PUSH_BACKEND": env.get("PUSH_BACKEND", "log"),
+        "AUTH_FIREBASE": _bool(env.get("AUTH_FIREBASE"), False),
+        "FIREBASE_PROJECT_ID": env.get("FIREBASE_PROJECT_ID") or None,
+        "FIREBASE_CREDENTIALS_FILE": env.get("FIREBASE_CREDENTIALS_FILE") or None,
+        "FIREBASE_AUTH_EMULATOR_HOST": env.get("FIREBASE_AUTH_EMULATOR_HOST") or None,
+        "GOOGLE_APPLICATION_CREDENTIALS": env.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "JWT_ISSUER": env.get("JWT_ISSUER", "steady"),
+        "JWT_AUDIENCE": env.get("JWT_AUDIENCE", "steady-api"),
+        "ACCESS_TOKEN_TTL_SECONDS": int(env.get("ACCESS_TOKEN_TTL_SECONDS", "900")),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+        # Argon2id cost; OWASP's minimum for argon2id is 19 MiB, 2 iterations, 1 lane.
+        "ARGON2_MEMORY_KIB": int(env.get("ARGON2_MEMORY_KIB", "19456")),
+        "ARGON2_TIME_COST": int(env.get("ARGON2_TIME_COST", "2")),
+        "ARGON2_PARALLELISM": int(env.get("ARGON2_PARALLELISM", "1")),
+    }
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says why in one line."""
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Refuses configurations that would be unsafe in production."""
+    if config["STEADY_ENV"] not in {"development", "test", "production"}:
+        raise ConfigError("STEADY_ENV must be development, test or production.")
+    if config["PUSH_BACKEND"] not in {"log", "fcm"}:
+        raise ConfigError("PUSH_BACKEND must be 'log' or 'fcm'.")
+    if config["STEADY_ENV"] != "production":
+        return
+    if config.get("FIREBASE_AUTH_EMULATOR_HOST"):
+        raise ConfigError(
+            "FIREBASE_AUTH_EMULATOR_HOST is set: the emulator accepts unsigned tokens, "
+            "so it is refused in production."
+        )
+    if config["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters.")

@@ -1,0 +1,98 @@
+"""Fields and schemas shared by every domain."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zoneinfo
+from datetime import datetime
+from functools import lru_cache
+
+import marshmallow as ma
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from marshmallow import fields, validate
+
+from api.errors import Unprocessable
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor
+
+LOCALE_RE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+
+
+@lru_cache(maxsize=1)
+def known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone(value: str) -> None:
+    if value not in known_timezones():
+        raise ma.ValidationError("Not a known IANA time zone name.")
+
+
+class Timezone(fields.String):
+    def __init__(self, **kwargs):
+        super().__init__(validate=[validate.Length(max=64), validate_timezone], **kwargs)
+
+
+class Email(fields.Email):
+    """Trimmed and lower-cased before validation, so lookups match however it was typed."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(max=254), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip().lower()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def Text(min_len: int = 1, max_len: int = 1000, **kwargs) -> fields.String:  # noqa: N802
+    return fields.String(validate=validate.Length(min=min_len, max=max_len), **kwargs)
+
+
+class StrictSchema(ma.Schema):
+    """Unknown fields are refused (marshmallow's RAISE), stated for readers."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+def _cursor_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="steady.cursor")
+
+
+class CursorField(fields.String):
+    """An opaque, signed cursor; one the server did not issue is refused."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return _cursor_serializer().dumps([value.at.isoformat(), str(value.id)])
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 512:
+            raise Unprocessable(
+                "invalid_cursor",
+                "The cursor is not valid.",
+                errors={"query": {"cursor": ["Not a valid cursor."]}},
+            )
+        try:
+            at, ident = _cursor_serializer().loads(value)
+            return Cursor(at=datetime.fromisoformat(at), id=uuid.UUID(ident))
+        except (BadSignature, ValueError, TypeError) as exc:
+            raise Unprocessable(
+                "invalid_cursor",
+                "The cursor is not valid.",
+                errors={"query": {"cursor": ["Not a valid cursor."]}},
+            ) from exc
+
+
+class PageQueryArgsSchema(StrictSchema):
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT)
+    )
+    cursor = CursorField(load_default=None)
+
+
+class PageSchema(ma.Schema):
+    next_cursor = CursorField(allow_none=True, required=True)
