@@ -63,7 +63,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT semantics;
@@ -77,17 +77,20 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: a deferred transaction that read first fails
+        # at once ("database is locked") when it tries to write after another writer committed,
+        # while an immediate one waits its turn (busy_timeout). SQLite serves one writer anyway.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 @lru_cache(maxsize=8)
-def get_engine(url: str, echo: bool = False) -> Engine:
+def get_engine(url: str, echo: bool = False, *, sqlite_immediate: bool = True) -> Engine:
     """One engine (and pool) per database URL per process."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 5}
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, immediate=sqlite_immediate)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

@@ -3,5 +3,15 @@
 from api.accounts.models import Device, User
 from api.auth.models import AuthSession, RefreshToken
 from api.db import Base
+from api.pairing.models import Couple, CoupleMember, Invite
 
-__all__ = ["AuthSession", "Base", "Device", "RefreshToken", "User"]
+__all__ = [
+    "AuthSession",
+    "Base",
+    "Couple",
+    "CoupleMember",
+    "Device",
+    "Invite",
+    "RefreshToken",
+    "User",
+]

@@ -46,6 +46,7 @@ class ExportSchema(StrictSchema):
     user = fields.Nested(UserSchema, required=True)
     sessions = fields.List(fields.Dict(), required=True)
     devices = fields.List(fields.Nested(DeviceSchema), required=True)
+    couples = fields.List(fields.Dict(), required=True)
 
 
 __all__ = ["Email"]

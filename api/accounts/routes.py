@@ -40,7 +40,7 @@ class Me(View):
     @documents_errors(blp, 401)
     def delete(self):
         """Erase your account; this cannot be undone"""
-        service.erase_account(session=db_session(), user=current_user())
+        service.erase_account(session=db_session(), user=current_user(), now=now())
 
 
 @blp.route("/export")

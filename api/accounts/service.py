@@ -14,6 +14,7 @@ from api.auth.models import AuthSession
 from api.auth.tokens import hash_token
 from api.errors import NotFound
 from api.pagination import Cursor, Page, paginate
+from api.pairing import service as pairing_service
 
 
 def update_profile(
@@ -103,11 +104,13 @@ def export_data(*, session: Session, user: User) -> dict[str, Any]:
             for s in sessions
         ],
         "devices": list(devices),
+        "couples": pairing_service.export_couples(session=session, user=user),
     }
 
 
-def erase_account(*, session: Session, user: User) -> None:
-    """Deletes the account and what only it owns. Cannot be undone."""
+def erase_account(*, session: Session, user: User, now: datetime) -> None:
+    """Deletes the account and what only it owns, and ends its couple. Cannot be undone."""
+    pairing_service.end_couple_of_erased_user(session=session, user=user, now=now)
     session.execute(delete(Device).where(Device.user_id == user.id))
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     session.delete(user)

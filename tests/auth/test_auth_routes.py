@@ -279,9 +279,9 @@ def test_missing_and_malformed_authorization(client):
 def test_access_token_expires_after_15_minutes(client, factory, clock):
     actor = factory.partner()
     clock.advance(minutes=14, seconds=59)
-    assert client.get("/v1/me", headers=actor.headers).status_code == 200
+    assert client.get("/v1/me", headers=bearer(actor.access_token)).status_code == 200
     clock.advance(seconds=1)
-    assert_error(client.get("/v1/me", headers=actor.headers), 401, "token_expired")
+    assert_error(client.get("/v1/me", headers=bearer(actor.access_token)), 401, "token_expired")
 
 
 def _claims(actor, clock, **overrides):
