@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint openapi migrate venv
+.PHONY: run test lint openapi migrate venv worker bench-dispatch
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,13 @@ venv: $(VENV)/.installed
 migrate: venv
 	$(BIN)/alembic upgrade head
 
-# The API (gunicorn) on SQLite with pushes logged; no credentials needed.
+# The API (gunicorn) and the worker, on SQLite with pushes logged; no credentials needed.
+# Ctrl-C stops both.
 run: migrate
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 4 wsgi:app
+	@trap 'kill 0' INT TERM; \
+	$(BIN)/flask --app wsgi worker & \
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 4 wsgi:app & \
+	wait
 
 test: venv
 	$(BIN)/pytest -q
@@ -29,3 +33,9 @@ lint: venv
 
 openapi: venv
 	$(BIN)/flask --app wsgi openapi print --format=yaml > openapi.yaml
+
+worker: migrate
+	$(BIN)/flask --app wsgi worker
+
+bench-dispatch: venv
+	$(BIN)/python -m bench.dispatch

@@ -71,11 +71,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from api.accounts.routes import blp as accounts_blp
     from api.auth.routes import blp as auth_blp
+    from api.notifications.routes import blp as notifications_blp
     from api.ops.routes import blp as ops_blp
     from api.pairing.routes import blp as pairing_blp
 
-    for blueprint in (ops_blp, auth_blp, accounts_blp, pairing_blp):
+    for blueprint in (ops_blp, auth_blp, accounts_blp, notifications_blp, pairing_blp):
         api.register_blueprint(blueprint)
+
+    from api.worker import worker_command
+
+    app.cli.add_command(worker_command)
 
     app.before_request(_assign_request_id)
     app.before_request(authenticate_request)

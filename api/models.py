@@ -3,6 +3,7 @@
 from api.accounts.models import Device, User
 from api.auth.models import AuthSession, RefreshToken
 from api.db import Base
+from api.notifications.models import Notification, NotificationSettings
 from api.pairing.models import Couple, CoupleMember, Invite
 
 __all__ = [
@@ -12,6 +13,8 @@ __all__ = [
     "CoupleMember",
     "Device",
     "Invite",
+    "Notification",
+    "NotificationSettings",
     "RefreshToken",
     "User",
 ]

@@ -47,6 +47,8 @@ class ExportSchema(StrictSchema):
     sessions = fields.List(fields.Dict(), required=True)
     devices = fields.List(fields.Nested(DeviceSchema), required=True)
     couples = fields.List(fields.Dict(), required=True)
+    notification_settings = fields.Dict(required=True)
+    notifications = fields.List(fields.Dict(), required=True)
 
 
 __all__ = ["Email"]

@@ -96,3 +96,23 @@ class PageQueryArgsSchema(StrictSchema):
 
 class PageSchema(ma.Schema):
     next_cursor = CursorField(allow_none=True, required=True)
+
+
+LOCAL_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class LocalTime(fields.Field):
+    """A local wall time as "HH:MM"."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.strftime("%H:%M")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from datetime import time
+
+        if not isinstance(value, str) or not LOCAL_TIME_RE.match(value):
+            raise ma.ValidationError('Not a valid local time; use "HH:MM".')
+        return time(int(value[:2]), int(value[3:]))
+
+    def _jsonschema_type_mapping(self):  # pragma: no cover - documentation only
+        return {"type": "string", "pattern": LOCAL_TIME_RE.pattern}

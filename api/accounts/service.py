@@ -13,6 +13,7 @@ from api.accounts.models import Device, User
 from api.auth.models import AuthSession
 from api.auth.tokens import hash_token
 from api.errors import NotFound
+from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
 
@@ -92,6 +93,7 @@ def export_data(*, session: Session, user: User) -> dict[str, Any]:
         select(Device).where(Device.user_id == user.id).order_by(Device.created_at)
     )
     return {
+        **notifications_service.export_data(session=session, user=user),
         "user": user,
         "sessions": [
             {
@@ -111,6 +113,7 @@ def export_data(*, session: Session, user: User) -> dict[str, Any]:
 def erase_account(*, session: Session, user: User, now: datetime) -> None:
     """Deletes the account and what only it owns, and ends its couple. Cannot be undone."""
     pairing_service.end_couple_of_erased_user(session=session, user=user, now=now)
+    notifications_service.erase_for_user(session=session, user=user)
     session.execute(delete(Device).where(Device.user_id == user.id))
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     session.delete(user)

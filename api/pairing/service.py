@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.accounts.models import User
 from api.errors import Conflict, Gone, NotFound
+from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing.models import Couple, CoupleMember, Invite
 
@@ -168,6 +169,17 @@ def accept_invite(*, session: Session, user: User, code: str, now: datetime) -> 
         _check_invite(session, user=user, code=code, now=now)
         raise Conflict("already_paired", "One of you is already paired.") from exc
     invite.couple_id = couple.id
+    notifications_service.enqueue(
+        session=session,
+        recipient_id=invite.inviter_id,
+        couple_id=couple.id,
+        kind="pairing",
+        title="You're paired",
+        body=f"{user.display_name} accepted your invite. Welcome to Steady together.",
+        data={"couple_id": str(couple.id)},
+        dedupe_key=f"pairing:{couple.id}",
+        now=now,
+    )
     session.execute(
         update(Invite)
         .where(Invite.inviter_id.in_([user.id, invite.inviter_id]), Invite.status == "open")
@@ -220,6 +232,7 @@ def _end(session: Session, couple: Couple, now: datetime) -> None:
     session.execute(
         update(CoupleMember).where(CoupleMember.couple_id == couple.id).values(active=False)
     )
+    notifications_service.cancel_for_couple(session=session, couple_id=couple.id, now=now)
 
 
 def unpair(*, session: Session, user: User, now: datetime) -> None:
@@ -258,3 +271,15 @@ def export_couples(*, session: Session, user: User) -> list[dict[str, Any]]:
             }
         )
     return exported
+
+
+def ended_couple_ids(*, session: Session, couple_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Of these couples, the ones that have ended (or no longer exist)."""
+    if not couple_ids:
+        return set()
+    active = set(
+        session.scalars(
+            select(Couple.id).where(Couple.id.in_(couple_ids), Couple.ended_at.is_(None))
+        )
+    )
+    return set(couple_ids) - active

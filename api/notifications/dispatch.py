@@ -1,0 +1,354 @@
+"""Delivery of the outbox: claim with a lease, re-check, send outside any transaction, record.
+
+Several workers may run at once. On PostgreSQL the claim skips rows another worker has locked;
+everywhere the claim is a compare-and-set, and each result is recorded only while this
+worker's lease still holds, so a row is never handed to two workers at once. A worker that dies
+mid-batch loses nothing: its lease runs out and another worker takes the rows again; at most
+the rows in flight are sent twice, and the collapse key makes the repeat replace the first.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from api import timeutil
+from api.accounts.models import Device, User
+from api.notifications import service as notifications_service
+from api.notifications.models import Notification
+from api.notifications.push import PushMessage, PushResult, PushSender
+from api.pairing import service as pairing_service
+
+log = logging.getLogger("steady.worker")
+
+DEFAULT_BATCH_SIZE = 500
+DEFAULT_LEASE = timedelta(minutes=5)
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+
+
+@dataclass
+class DispatchStats:
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    retried: int = 0
+    failed: int = 0
+    devices_removed: int = 0
+
+    def add(self, other: DispatchStats) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _Outcome:
+    """What to write back for one claimed row."""
+
+    status: str
+    next_attempt_at: datetime
+    attempts: int
+    sent_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass
+class _Plan:
+    outcomes: dict[uuid.UUID, _Outcome] = field(default_factory=dict)
+    to_send: list[tuple[Notification, list[Device]]] = field(default_factory=list)
+
+
+def _due(now: datetime):
+    return or_(
+        and_(Notification.status == "pending", Notification.next_attempt_at <= now),
+        and_(Notification.status == "sending", Notification.locked_until <= now),
+    )
+
+
+def claim(
+    *, session: Session, now: datetime, limit: int, lease: timedelta
+) -> tuple[list[uuid.UUID], datetime]:
+    """Leases up to `limit` due rows to this worker; returns their ids and the lease's end."""
+    locked_until = now + lease
+    stmt = (
+        select(Notification.id).where(_due(now)).order_by(Notification.next_attempt_at).limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    candidates = list(session.scalars(stmt))
+    if not candidates:
+        session.commit()
+        return [], locked_until
+    # Compare-and-set: only rows still due become ours, whatever another worker did meanwhile.
+    claimed = list(
+        session.scalars(
+            update(Notification)
+            .where(Notification.id.in_(candidates), _due(now))
+            .values(status="sending", locked_until=locked_until)
+            .returning(Notification.id)
+        )
+    )
+    session.commit()
+    return claimed, locked_until
+
+
+def _sent_today(
+    session: Session, recipients: dict[uuid.UUID, ZoneInfo], now: datetime
+) -> dict[uuid.UUID, int]:
+    """Pushes sent to each recipient since their local midnight (the daily cap's count)."""
+    counts: dict[uuid.UUID, int] = defaultdict(int)
+    if not recipients:
+        return counts
+    day_starts = {
+        user_id: timeutil.end_of_local_day(now, tz) - timedelta(days=1)
+        for user_id, tz in recipients.items()
+    }
+    earliest = min(day_starts.values()) - timedelta(hours=3)  # a 23-25 h local day
+    rows = session.execute(
+        select(Notification.recipient_id, Notification.sent_at).where(
+            Notification.recipient_id.in_(list(recipients)),
+            Notification.status == "sent",
+            Notification.sent_at >= earliest,
+        )
+    )
+    for recipient_id, sent_at in rows:
+        if sent_at >= _local_midnight(now, recipients[recipient_id]):
+            counts[recipient_id] += 1
+    return counts
+
+
+def _local_midnight(now: datetime, tz: ZoneInfo) -> datetime:
+    return timeutil.local_instant(timeutil.local_date(now, tz), datetime.min.time(), tz)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def plan(*, session: Session, ids: list[uuid.UUID], now: datetime) -> _Plan:
+    """Re-reads each recipient just before sending and decides: skip, defer or send."""
+    result = _Plan()
+    rows = list(
+        session.scalars(
+            select(Notification).where(Notification.id.in_(ids)).order_by(Notification.created_at)
+        )
+    )
+    recipient_ids = list({r.recipient_id for r in rows})
+    zones = {
+        user_id: _zone(tz)
+        for user_id, tz in session.execute(
+            select(User.id, User.timezone).where(User.id.in_(recipient_ids))
+        )
+    }
+    settings = notifications_service.settings_for(session=session, user_ids=recipient_ids)
+    devices: dict[uuid.UUID, list[Device]] = defaultdict(list)
+    for device in session.scalars(select(Device).where(Device.user_id.in_(recipient_ids))):
+        devices[device.user_id].append(device)
+    ended = pairing_service.ended_couple_ids(
+        session=session, couple_ids={r.couple_id for r in rows if r.couple_id}
+    )
+    sent_today = _sent_today(session, zones, now)
+
+    for row in rows:
+
+        def skip(reason: str, row=row) -> None:
+            result.outcomes[row.id] = _Outcome(
+                "skipped", row.next_attempt_at, row.attempts, last_error=reason
+            )
+
+        def defer(until: datetime, row=row) -> None:
+            result.outcomes[row.id] = _Outcome(
+                "pending", until, row.attempts, last_error=row.last_error
+            )
+
+        if row.recipient_id not in zones:
+            skip("recipient_erased")
+        elif row.couple_id is not None and row.couple_id in ended:
+            skip("couple_ended")
+        elif row.expires_at <= now:
+            if row.attempts:
+                result.outcomes[row.id] = _Outcome(
+                    "failed",
+                    row.next_attempt_at,
+                    row.attempts,
+                    last_error=f"expired: {row.last_error or 'not delivered in time'}"[:500],
+                )
+            else:
+                skip("expired")
+        elif not settings[row.recipient_id].allows(row.kind):
+            skip("kind_off")
+        elif quiet := _quiet_until(settings[row.recipient_id], zones[row.recipient_id], now):
+            defer(quiet)
+        elif sent_today[row.recipient_id] >= settings[row.recipient_id].daily_cap:
+            defer(timeutil.end_of_local_day(now, zones[row.recipient_id]))
+        elif not devices[row.recipient_id]:
+            skip("no_device")
+        else:
+            sent_today[row.recipient_id] += 1
+            result.to_send.append((row, devices[row.recipient_id]))
+    return result
+
+
+def _quiet_until(
+    settings: notifications_service.Settings, tz: ZoneInfo, now: datetime
+) -> datetime | None:
+    quiet = settings.quiet_hours
+    if quiet is None:
+        return None
+    return timeutil.in_window(now, start=quiet.start, end=quiet.end, tz=tz)
+
+
+def _messages(to_send: list[tuple[Notification, list[Device]]]) -> list[PushMessage]:
+    return [
+        PushMessage(
+            notification_id=str(row.id),
+            device_id=str(device.id),
+            token=device.token,
+            platform=device.platform,
+            kind=row.kind,
+            title=row.title,
+            body=row.body,
+            data={k: str(v) for k, v in (row.data or {}).items()},
+            expires_at=row.expires_at,
+        )
+        for row, row_devices in to_send
+        for device in row_devices
+    ]
+
+
+def backoff(attempts: int, rng: random.Random) -> timedelta:
+    """Exponential backoff with jitter (0.5x to 1.5x), capped."""
+    base = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
+    return base * rng.uniform(0.5, 1.5)
+
+
+def _settle(
+    row: Notification,
+    results: list[tuple[PushMessage, PushResult]],
+    now: datetime,
+    rng: random.Random,
+) -> _Outcome:
+    """One notification's outcome from its devices' results."""
+    attempts = row.attempts + 1
+    outcomes = [r.outcome for _, r in results]
+    if "sent" in outcomes:
+        return _Outcome("sent", row.next_attempt_at, attempts, sent_at=now)
+    retryable = [r for _, r in results if r.outcome == "retry"]
+    if retryable:
+        delay = backoff(attempts, rng)
+        hinted = max((r.retry_after or 0.0) for r in retryable)
+        next_at = now + max(delay, timedelta(seconds=hinted))
+        error = retryable[0].error
+        if next_at >= row.expires_at:
+            return _Outcome(
+                "failed", row.next_attempt_at, attempts, last_error=f"expired: {error}"[:500]
+            )
+        return _Outcome("pending", next_at, attempts, last_error=error)
+    if all(o == "invalid_token" for o in outcomes):
+        return _Outcome("skipped", row.next_attempt_at, attempts, last_error="no_device")
+    failed = next(r for _, r in results if r.outcome == "failed")
+    return _Outcome("failed", row.next_attempt_at, attempts, last_error=failed.error)
+
+
+_outbox = Notification.__table__
+# One executemany for the whole batch (Core, not ORM: no per-object bookkeeping).
+_RECORD = (
+    update(_outbox)
+    .where(_outbox.c.id == bindparam("b_id"), _outbox.c.locked_until == bindparam("b_lease"))
+    .values(
+        status=bindparam("b_status"),
+        next_attempt_at=bindparam("b_next"),
+        attempts=bindparam("b_attempts"),
+        sent_at=bindparam("b_sent_at"),
+        last_error=bindparam("b_error"),
+        locked_until=None,
+    )
+)
+
+
+def record(
+    *,
+    session: Session,
+    outcomes: dict[uuid.UUID, _Outcome],
+    lease: datetime,
+    dead_devices: set[uuid.UUID],
+) -> None:
+    """Writes the outcomes while this worker's lease holds (a lost lease writes nothing)."""
+    if outcomes:
+        session.execute(
+            _RECORD,
+            [
+                {
+                    "b_id": notification_id,
+                    "b_lease": lease,
+                    "b_status": o.status,
+                    "b_next": o.next_attempt_at,
+                    "b_attempts": o.attempts,
+                    "b_sent_at": o.sent_at,
+                    "b_error": o.last_error,
+                }
+                for notification_id, o in outcomes.items()
+            ],
+        )
+    if dead_devices:
+        session.execute(delete(Device).where(Device.id.in_(dead_devices)))
+    session.commit()
+
+
+def dispatch_once(
+    *,
+    session_factory: sessionmaker[Session],
+    sender: PushSender,
+    now: datetime,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    lease: timedelta = DEFAULT_LEASE,
+    rng: random.Random | None = None,
+) -> DispatchStats:
+    """Claims one batch of due notifications and delivers it."""
+    rng = rng or random.Random()
+    stats = DispatchStats()
+    with session_factory() as session:
+        ids, locked_until = claim(session=session, now=now, limit=batch_size, lease=lease)
+        if not ids:
+            return stats
+        stats.claimed = len(ids)
+        decided = plan(session=session, ids=ids, now=now)
+        session.commit()  # end the read transaction: nothing is held while FCM answers
+
+    messages = _messages(decided.to_send)
+    results = sender.send(messages, now=now) if messages else []
+    by_notification: dict[str, list[tuple[PushMessage, PushResult]]] = defaultdict(list)
+    dead_devices: set[uuid.UUID] = set()
+    for message, push_result in zip(messages, results, strict=True):
+        by_notification[message.notification_id].append((message, push_result))
+        if push_result.outcome == "invalid_token":
+            dead_devices.add(uuid.UUID(message.device_id))
+    outcomes = dict(decided.outcomes)
+    for row, _devices in decided.to_send:
+        outcomes[row.id] = _settle(row, by_notification[str(row.id)], now, rng)
+
+    with session_factory() as session:
+        record(session=session, outcomes=outcomes, lease=locked_until, dead_devices=dead_devices)
+
+    stats.devices_removed = len(dead_devices)
+    for row_id, outcome in outcomes.items():
+        if outcome.status == "pending":
+            if row_id in decided.outcomes:
+                stats.deferred += 1
+            else:
+                stats.retried += 1
+        else:
+            setattr(stats, outcome.status, getattr(stats, outcome.status) + 1)
+    return stats

@@ -1,0 +1,230 @@
+"""The outbox every domain writes to, the in-app inbox, and notification settings."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from api.accounts.models import User
+from api.errors import NotFound
+from api.notifications.models import KINDS, Notification, NotificationSettings
+from api.pagination import Cursor, Page, paginate
+
+DEFAULT_TTL = timedelta(hours=24)
+DEFAULT_DAILY_CAP = 10
+
+
+def enqueue(
+    *,
+    session: Session,
+    recipient_id: uuid.UUID,
+    kind: str,
+    title: str,
+    body: str,
+    now: datetime,
+    data: dict[str, str] | None = None,
+    couple_id: uuid.UUID | None = None,
+    dedupe_key: str | None = None,
+    expires_at: datetime | None = None,
+    deliver_after: datetime | None = None,
+) -> None:
+    """Adds a notification to the outbox inside the caller's transaction (no commit).
+
+    A repeated `dedupe_key` is ignored, so a retried use case or a second worker cannot notify
+    twice for one event.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    values = {
+        "id": uuid.uuid4(),
+        "recipient_id": recipient_id,
+        "couple_id": couple_id,
+        "kind": kind,
+        "title": title[:200],
+        "body": body[:1000],
+        "data": {k: str(v) for k, v in (data or {}).items()},
+        "dedupe_key": dedupe_key or f"{kind}:{uuid.uuid4()}",
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": deliver_after or now,
+        "expires_at": expires_at or now + DEFAULT_TTL,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+
+
+def cancel_for_couple(*, session: Session, couple_id: uuid.UUID, now: datetime) -> None:
+    """Pending notifications about an ended couple will not be delivered (no commit)."""
+    session.execute(
+        update(Notification)
+        .where(Notification.couple_id == couple_id, Notification.status.in_(("pending",)))
+        .values(status="skipped", last_error="couple_ended", locked_until=None)
+    )
+
+
+# --- inbox ------------------------------------------------------------------------------------
+
+
+def list_inbox(
+    *, session: Session, user: User, limit: int, cursor: Cursor | None
+) -> Page[Notification]:
+    return paginate(
+        session,
+        select(Notification).where(Notification.recipient_id == user.id),
+        at_column=Notification.created_at,
+        id_column=Notification.id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def mark_read(
+    *, session: Session, user: User, notification_id: uuid.UUID, now: datetime
+) -> Notification:
+    """Marks an inbox item read; reading it again keeps the first time."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.recipient_id != user.id:
+        raise NotFound()
+    if notification.read_at is None:
+        notification.read_at = now
+        session.commit()
+    return notification
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Settings:
+    quiet_hours: QuietHours | None
+    daily_cap: int
+    kinds: dict[str, bool]
+
+    def allows(self, kind: str) -> bool:
+        return self.kinds.get(kind, True)
+
+
+def _to_settings(row: NotificationSettings | None) -> Settings:
+    if row is None:
+        return Settings(
+            quiet_hours=None, daily_cap=DEFAULT_DAILY_CAP, kinds={k: True for k in KINDS}
+        )
+    quiet = (
+        QuietHours(start=row.quiet_start, end=row.quiet_end)
+        if row.quiet_start is not None and row.quiet_end is not None
+        else None
+    )
+    disabled = set(row.disabled_kinds or [])
+    return Settings(
+        quiet_hours=quiet, daily_cap=row.daily_cap, kinds={k: k not in disabled for k in KINDS}
+    )
+
+
+def get_settings(*, session: Session, user_id: uuid.UUID) -> Settings:
+    return _to_settings(session.get(NotificationSettings, user_id))
+
+
+def settings_for(*, session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Settings]:
+    """Settings for many users in one query (defaults for those who never changed them)."""
+    rows = (
+        {
+            row.user_id: row
+            for row in session.scalars(
+                select(NotificationSettings).where(NotificationSettings.user_id.in_(user_ids))
+            )
+        }
+        if user_ids
+        else {}
+    )
+    return {user_id: _to_settings(rows.get(user_id)) for user_id in user_ids}
+
+
+def replace_settings(
+    *,
+    session: Session,
+    user: User,
+    quiet_hours: dict[str, time] | None,
+    daily_cap: int,
+    kinds: dict[str, bool] | None,
+    now: datetime,
+) -> Settings:
+    """Replaces the user's settings; kinds left out are on."""
+    row = session.get(NotificationSettings, user.id)
+    if row is None:
+        row = NotificationSettings(user_id=user.id)
+        session.add(row)
+    row.quiet_start = quiet_hours["start"] if quiet_hours else None
+    row.quiet_end = quiet_hours["end"] if quiet_hours else None
+    row.daily_cap = daily_cap
+    row.disabled_kinds = sorted(k for k, on in (kinds or {}).items() if not on)
+    row.updated_at = now
+    session.commit()
+    return _to_settings(row)
+
+
+def export_data(*, session: Session, user: User) -> dict[str, Any]:
+    """The user's notification settings and inbox, for their export."""
+    settings = get_settings(session=session, user_id=user.id)
+    notifications = session.scalars(
+        select(Notification)
+        .where(Notification.recipient_id == user.id)
+        .order_by(Notification.created_at)
+    )
+    return {
+        "notification_settings": settings_dict(settings),
+        "notifications": [
+            {
+                "id": str(n.id),
+                "kind": n.kind,
+                "title": n.title,
+                "body": n.body,
+                "data": n.data,
+                "status": public_status(n.status),
+                "created_at": n.created_at.isoformat(),
+                "read_at": n.read_at.isoformat() if n.read_at else None,
+            }
+            for n in notifications
+        ],
+    }
+
+
+def settings_dict(settings: Settings) -> dict[str, Any]:
+    return {
+        "quiet_hours": {
+            "start": settings.quiet_hours.start.strftime("%H:%M"),
+            "end": settings.quiet_hours.end.strftime("%H:%M"),
+        }
+        if settings.quiet_hours
+        else None,
+        "daily_cap": settings.daily_cap,
+        "kinds": dict(settings.kinds),
+    }
+
+
+def public_status(status: str) -> str:
+    # A row a worker is sending right now is still pending as far as the user can tell.
+    return "pending" if status == "sending" else status
+
+
+def erase_for_user(*, session: Session, user: User) -> None:
+    """Part of account erasure: the user's inbox, outbox rows and settings go (no commit)."""
+    from sqlalchemy import delete
+
+    session.execute(delete(Notification).where(Notification.recipient_id == user.id))
+    session.execute(delete(NotificationSettings).where(NotificationSettings.user_id == user.id))

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from api.notifications.models import KINDS
+from api.notifications.service import public_status
+from schemas.common import LOCAL_TIME_RE, LocalTime, PageSchema, StrictSchema
+
+
+class QuietHoursSchema(StrictSchema):
+    start = LocalTime(
+        required=True,
+        metadata={"pattern": LOCAL_TIME_RE.pattern, "type": "string", "example": "22:00"},
+    )
+    end = LocalTime(
+        required=True,
+        metadata={"pattern": LOCAL_TIME_RE.pattern, "type": "string", "example": "08:00"},
+    )
+
+    @ma.validates_schema
+    def _not_empty(self, data, **kwargs):
+        if data.get("start") is not None and data.get("start") == data.get("end"):
+            raise ma.ValidationError("start and end must differ.", "end")
+
+
+class NotificationSettingsSchema(StrictSchema):
+    quiet_hours = fields.Nested(QuietHoursSchema, required=True, allow_none=True)
+    daily_cap = fields.Integer(required=True, validate=validate.Range(min=1, max=50))
+    kinds = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(KINDS)),
+        values=fields.Boolean(),
+        load_default=dict,
+        metadata={"description": "Push switches per kind; kinds left out are on."},
+    )
+
+
+class NotificationSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    kind = fields.String(dump_only=True)
+    title = fields.String(dump_only=True)
+    body = fields.String(dump_only=True)
+    data = fields.Dict(keys=fields.String(), values=fields.String(), dump_only=True)
+    status = fields.Function(
+        lambda n: public_status(n.status),
+        dump_only=True,
+        metadata={"enum": ["pending", "sent", "skipped", "failed"], "type": "string"},
+    )
+    deliver_after = fields.Function(
+        lambda n: n.next_attempt_at.isoformat() if public_status(n.status) == "pending" else None,
+        dump_only=True,
+        metadata={
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "When a pending notification will be pushed at the earliest.",
+        },
+    )
+    created_at = fields.DateTime(dump_only=True)
+    read_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class NotificationPageSchema(PageSchema):
+    items = fields.List(fields.Nested(NotificationSchema), required=True)

@@ -1,0 +1,379 @@
+"""A local stand-in for the FCM HTTP v1 send endpoint, and the one seam that points the SDK at it.
+
+The real firebase-admin code runs unmodified against this server: `fcm_sender_for` only
+redirects `_MessagingService.FCM_URL` (read once, when an app's messaging service is created)
+and gives the app a fixed bearer token whose "refresh" never leaves the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import firebase_admin
+import google.oauth2.credentials
+from firebase_admin.messaging import _MessagingService
+
+from api.notifications.push import FcmSender
+
+FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
+SEND_PATH_RE = re.compile(r"^/v1/projects/(?P<project>[^/]+)/messages:send$")
+
+# google.rpc status names FCM uses for each HTTP status, when a rule does not name one.
+_DEFAULT_ERROR_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One POST as received. Header names are lower-cased (HTTP treats them case-blind)."""
+
+    path: str
+    project: str | None
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def message(self) -> dict[str, Any]:
+        return self.body["message"]
+
+
+@dataclass
+class _Rule:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+    remaining: int | None
+
+
+class FakeFcmServer:
+    """Answers POST /v1/projects/{project}/messages:send per token from a programmable table.
+
+    Tokens without a rule succeed. Error bodies follow Google's error shape, including the
+    FcmError detail firebase-admin uses to pick UnregisteredError, QuotaExceededError etc.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._rules: dict[str, _Rule] = {}
+        self._ids = itertools.count(1)
+        self._httpd: _HttpServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeFcmServer:
+        if self._httpd is not None:
+            return self
+        httpd = _HttpServer(("127.0.0.1", 0), _Handler)
+        httpd.fake = self
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._httpd.close_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> FakeFcmServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("FakeFcmServer is not running")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def fcm_url_template(self) -> str:
+        """Same shape as _MessagingService.FCM_URL: formatted with the project id."""
+        return self.base_url + "/v1/projects/{0}/messages:send"
+
+    # -- programming responses -------------------------------------------------------------
+
+    def respond(
+        self,
+        token: str,
+        status: int,
+        error_status: str | None = None,
+        message: str | None = None,
+        headers: dict[str, str] | None = None,
+        times: int | None = None,
+        *,
+        fcm_error_code: str | None = None,
+    ) -> None:
+        """Answer sends to `token` with `status`; after `times` answers, go back to success."""
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1 (or None for every request)")
+        if status < 400:
+            body: dict[str, Any] = {}
+        else:
+            error: dict[str, Any] = {
+                "code": status,
+                "message": message or HTTPStatus(status).phrase,
+                "status": error_status or _DEFAULT_ERROR_STATUS.get(status, "UNKNOWN"),
+            }
+            if fcm_error_code:
+                error["details"] = [{"@type": FCM_ERROR_TYPE, "errorCode": fcm_error_code}]
+            body = {"error": error}
+        with self._lock:
+            self._rules[token] = _Rule(status, body, dict(headers or {}), times)
+
+    def unregistered(self, token: str, *, times: int | None = None) -> None:
+        self.respond(
+            token,
+            404,
+            "NOT_FOUND",
+            "Requested entity was not found.",
+            times=times,
+            fcm_error_code="UNREGISTERED",
+        )
+
+    def invalid_argument(self, token: str, *, times: int | None = None) -> None:
+        self.respond(
+            token,
+            400,
+            "INVALID_ARGUMENT",
+            "The registration token is not a valid FCM registration token",
+            times=times,
+            fcm_error_code="INVALID_ARGUMENT",
+        )
+
+    def quota(
+        self, token: str, *, retry_after: str | None = "120", times: int | None = None
+    ) -> None:
+        self.respond(
+            token,
+            429,
+            "RESOURCE_EXHAUSTED",
+            "Quota exceeded for quota metric 'Send requests'.",
+            headers={"Retry-After": retry_after} if retry_after is not None else None,
+            times=times,
+            fcm_error_code="QUOTA_EXCEEDED",
+        )
+
+    def unavailable(
+        self, token: str, *, retry_after: str | None = None, times: int | None = None
+    ) -> None:
+        self.respond(
+            token,
+            503,
+            "UNAVAILABLE",
+            "The service is currently unavailable.",
+            headers={"Retry-After": retry_after} if retry_after is not None else None,
+            times=times,
+            fcm_error_code="UNAVAILABLE",
+        )
+
+    def internal(self, token: str, *, times: int | None = None) -> None:
+        self.respond(
+            token,
+            500,
+            "INTERNAL",
+            "Internal error encountered.",
+            times=times,
+            fcm_error_code="INTERNAL",
+        )
+
+    # -- inspection ------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Snapshot of every request received, in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    def requests_for(self, token: str) -> list[RecordedRequest]:
+        return [
+            r
+            for r in self.requests
+            if isinstance(r.body, dict) and r.body.get("message", {}).get("token") == token
+        ]
+
+    # -- request handling (server threads) -------------------------------------------------
+
+    def _handle(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        match = SEND_PATH_RE.match(path)
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            body = None
+        with self._lock:
+            self._requests.append(RecordedRequest(path, match and match["project"], headers, body))
+            if match is None:
+                return 404, _google_error(404, "NOT_FOUND", f"Unknown path {path}"), {}
+            message = body.get("message") if isinstance(body, dict) else None
+            if not isinstance(message, dict):
+                return 400, _google_error(400, "INVALID_ARGUMENT", "Missing message"), {}
+            token = message.get("token")
+            rule = self._rules.get(token) if isinstance(token, str) else None
+            if rule is not None:
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                    if rule.remaining <= 0:
+                        del self._rules[token]
+                if rule.status >= 400:
+                    return rule.status, rule.body, rule.headers
+            name = f"projects/{match['project']}/messages/{next(self._ids)}"
+            return 200, {"name": name}, rule.headers if rule else {}
+
+
+def _google_error(code: int, status: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "status": status}}
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # send_each opens one connection per message, all at once; the default backlog of 5
+    # makes the kernel drop SYNs and the client stalls for a second on retransmit.
+    request_queue_size = 1024
+    fake: FakeFcmServer
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def track(self, conn: socket.socket, *, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(conn)
+            else:
+                self._connections.discard(conn)
+
+    def close_connections(self) -> None:
+        # Keep-alive handler threads otherwise sit in readline until the client's pooled
+        # connection is garbage-collected, long after the test is over.
+        with self._connections_lock:
+            connections, self._connections = self._connections, set()
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a reused keep-alive
+    # connection waits ~40 ms for the client's delayed ACK on every response.
+    disable_nagle_algorithm = True
+    server: _HttpServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, open_=True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, open_=False)
+        super().finish()
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        received = {k.lower(): v for k, v in self.headers.items()}
+        status, body, headers = self.server.fake._handle(self.path, received, raw)
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+# -- the seam ------------------------------------------------------------------------------
+
+
+class StaticTokenCredentials(google.oauth2.credentials.Credentials):
+    """Bearer token "x" that never expires and whose refresh is a no-op.
+
+    A plain Credentials(token="x") is enough until the fake answers 401 (FCM's status for
+    THIRD_PARTY_AUTH_ERROR): google-auth's AuthorizedSession then refreshes the credential and
+    re-sends, up to twice, and a token-only credential raises RefreshError, which send_each
+    turns into an UnknownError for the whole batch. Production credentials do refresh, so the
+    no-op keeps the fake faithful to what FCM clients actually see.
+    """
+
+    def refresh(self, request: object) -> None:
+        pass
+
+
+_ORIGINAL_FCM_URL = _MessagingService.FCM_URL
+_app_names = itertools.count(1)
+_created_apps: list[str] = []
+
+
+def fcm_sender_for(
+    server: FakeFcmServer, project_id: str = "steady-test", *, http_retries: bool = True
+) -> FcmSender:
+    """An FcmSender whose firebase app will talk to `server`.
+
+    The URL patch is process-wide and is read when the sender's messaging service is created
+    (its first send), so use one fake server at a time and call `cleanup_fcm_senders()`
+    afterwards (or use `fake_fcm()`, which does both).
+    """
+    _MessagingService.FCM_URL = server.fcm_url_template
+    app_name = f"steady-push-test-{next(_app_names)}"
+    _created_apps.append(app_name)
+    return FcmSender(
+        project_id=project_id,
+        # No expiry, so google-auth sees it as valid and never reaches for the network.
+        credential=StaticTokenCredentials(token="x"),
+        app_name=app_name,
+        http_retries=http_retries,
+    )
+
+
+def cleanup_fcm_senders() -> None:
+    """Delete every firebase app fcm_sender_for created and restore the real FCM URL."""
+    while _created_apps:
+        name = _created_apps.pop()
+        if name in firebase_admin._apps:
+            firebase_admin.delete_app(firebase_admin.get_app(name))
+    _MessagingService.FCM_URL = _ORIGINAL_FCM_URL
+
+
+@contextlib.contextmanager
+def fake_fcm() -> Iterator[FakeFcmServer]:
+    """Running fake server; on exit, tears down senders made for it. Suits a pytest fixture."""
+    with FakeFcmServer() as server:
+        try:
+            yield server
+        finally:
+            cleanup_fcm_senders()
