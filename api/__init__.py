@@ -71,11 +71,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from api.accounts.routes import blp as accounts_blp
     from api.auth.routes import blp as auth_blp
+    from api.gratitude.routes import blp as gratitude_blp
     from api.notifications.routes import blp as notifications_blp
     from api.ops.routes import blp as ops_blp
     from api.pairing.routes import blp as pairing_blp
+    from api.prompts.routes import blp as prompts_blp
 
-    for blueprint in (ops_blp, auth_blp, accounts_blp, notifications_blp, pairing_blp):
+    for blueprint in (
+        ops_blp,
+        auth_blp,
+        accounts_blp,
+        notifications_blp,
+        pairing_blp,
+        prompts_blp,
+        gratitude_blp,
+    ):
         api.register_blueprint(blueprint)
 
     from api.worker import worker_command

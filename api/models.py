@@ -3,10 +3,17 @@
 from api.accounts.models import Device, User
 from api.auth.models import AuthSession, RefreshToken
 from api.db import Base
+from api.gratitude.models import GratitudeNote
 from api.notifications.models import Notification, NotificationSettings
 from api.pairing.models import Couple, CoupleMember, Invite
+from api.prompts.models import Answer, Prompt, Round, Schedule
 
 __all__ = [
+    "Answer",
+    "GratitudeNote",
+    "Prompt",
+    "Round",
+    "Schedule",
     "AuthSession",
     "Base",
     "Couple",

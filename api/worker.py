@@ -89,7 +89,9 @@ class Worker:
 
 def registered_jobs() -> list[Job]:
     """The materialisers of every domain that schedules work."""
-    return []
+    from api.prompts import service as prompts_service
+
+    return [prompts_service.materialise_due_schedules]
 
 
 def build_worker(app: Flask) -> Worker:

@@ -49,6 +49,7 @@ class ExportSchema(StrictSchema):
     couples = fields.List(fields.Dict(), required=True)
     notification_settings = fields.Dict(required=True)
     notifications = fields.List(fields.Dict(), required=True)
+    prompts = fields.List(fields.Dict(), required=True)
 
 
 __all__ = ["Email"]

@@ -116,3 +116,28 @@ class LocalTime(fields.Field):
 
     def _jsonschema_type_mapping(self):  # pragma: no cover - documentation only
         return {"type": "string", "pattern": LOCAL_TIME_RE.pattern}
+
+
+class OffsetCursorField(fields.String):
+    """An opaque, signed position in a list that is not ordered by time."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return _cursor_serializer().dumps({"o": int(value)})
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        invalid = Unprocessable(
+            "invalid_cursor",
+            "The cursor is not valid.",
+            errors={"query": {"cursor": ["Not a valid cursor."]}},
+        )
+        if not isinstance(value, str) or len(value) > 512:
+            raise invalid
+        try:
+            offset = _cursor_serializer().loads(value)["o"]
+        except (BadSignature, KeyError, TypeError) as exc:
+            raise invalid from exc
+        if not isinstance(offset, int) or offset < 0:
+            raise invalid
+        return offset

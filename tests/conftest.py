@@ -78,7 +78,11 @@ def _clean_tables(request):
         return
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+            if table.name == "prompts":
+                # The library is loaded by a migration, once per test database.
+                conn.execute(table.delete().where(table.c.source != "library"))
+            else:
+                conn.execute(table.delete())
 
 
 @pytest.fixture

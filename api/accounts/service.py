@@ -13,9 +13,11 @@ from api.accounts.models import Device, User
 from api.auth.models import AuthSession
 from api.auth.tokens import hash_token
 from api.errors import NotFound
+from api.gratitude import service as gratitude_service
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
+from api.prompts import service as prompts_service
 
 
 def update_profile(
@@ -107,6 +109,7 @@ def export_data(*, session: Session, user: User) -> dict[str, Any]:
         ],
         "devices": list(devices),
         "couples": pairing_service.export_couples(session=session, user=user),
+        "prompts": prompts_service.export_prompts(session=session, user=user),
     }
 
 
@@ -114,6 +117,8 @@ def erase_account(*, session: Session, user: User, now: datetime) -> None:
     """Deletes the account and what only it owns, and ends its couple. Cannot be undone."""
     pairing_service.end_couple_of_erased_user(session=session, user=user, now=now)
     notifications_service.erase_for_user(session=session, user=user)
+    prompts_service.erase_for_user(session=session, user=user)
+    gratitude_service.erase_for_user(session=session, user=user)
     session.execute(delete(Device).where(Device.user_id == user.id))
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     session.delete(user)

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from api.accounts.models import User
 from api.errors import Conflict, Gone, NotFound
+from api.gratitude import service as gratitude_service
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing.models import Couple, CoupleMember, Invite
+from api.prompts import service as prompts_service
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
 CODE_LENGTH = 8
@@ -233,6 +235,7 @@ def _end(session: Session, couple: Couple, now: datetime) -> None:
         update(CoupleMember).where(CoupleMember.couple_id == couple.id).values(active=False)
     )
     notifications_service.cancel_for_couple(session=session, couple_id=couple.id, now=now)
+    prompts_service.stop_couple_schedules(session=session, couple_id=couple.id)
 
 
 def unpair(*, session: Session, user: User, now: datetime) -> None:
@@ -268,6 +271,12 @@ def export_couples(*, session: Session, user: User) -> list[dict[str, Any]]:
                 "partner": {"id": str(view.partner.id), "display_name": view.partner.display_name}
                 if view.partner.id
                 else None,
+                "rounds": prompts_service.export_couple(
+                    session=session, couple_id=couple.id, user=user
+                ),
+                "gratitude": gratitude_service.export_couple(
+                    session=session, couple_id=couple.id, user=user
+                ),
             }
         )
     return exported

@@ -234,6 +234,8 @@ def test_export_keeps_an_ended_couple_for_each_partner(client, factory):
                 "since": "2026-11-23T12:00:00+00:00",
                 "ended_at": "2026-11-23T12:00:00+00:00",
                 "partner": {"id": partner.id, "display_name": partner.user.display_name},
+                "rounds": [],
+                "gratitude": [],
             }
         ]
 

@@ -1,0 +1,142 @@
+"""Gratitude notes: thanks said unprompted, and seen to be received."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from api.accounts.models import User
+from api.errors import Conflict, Forbidden, NotFound
+from api.gratitude.models import GratitudeNote
+from api.notifications import service as notifications_service
+from api.pagination import Cursor, Page, paginate
+from api.pairing.models import Couple
+
+
+def send_note(
+    *, session: Session, couple: Couple, author: User, text: str, now: datetime
+) -> GratitudeNote:
+    """Stores the note and tells the partner, in one transaction."""
+    note = GratitudeNote(
+        id=uuid.uuid4(),
+        couple_id=couple.id,
+        author_id=author.id,
+        recipient_id=couple.partner_id_of(author.id),
+        text=text,
+        created_at=now,
+    )
+    session.add(note)
+    if note.recipient_id is not None:
+        notifications_service.enqueue(
+            session=session,
+            recipient_id=note.recipient_id,
+            couple_id=couple.id,
+            kind="gratitude_received",
+            title=f"{author.display_name} sent you a thank-you",
+            # The words stay in the app: a lock screen is not private.
+            body="Open Steady to read it.",
+            data={"gratitude_id": str(note.id)},
+            dedupe_key=f"gratitude_received:{note.id}",
+            expires_at=None,
+            now=now,
+        )
+    session.commit()
+    return note
+
+
+def list_notes(
+    *,
+    session: Session,
+    couple: Couple,
+    user: User,
+    direction: str | None,
+    limit: int,
+    cursor: Cursor | None,
+) -> Page[GratitudeNote]:
+    stmt = select(GratitudeNote).where(GratitudeNote.couple_id == couple.id)
+    if direction == "sent":
+        stmt = stmt.where(GratitudeNote.author_id == user.id)
+    elif direction == "received":
+        stmt = stmt.where(GratitudeNote.recipient_id == user.id)
+    else:
+        stmt = stmt.where(
+            or_(GratitudeNote.author_id == user.id, GratitudeNote.recipient_id == user.id)
+        )
+    return paginate(
+        session,
+        stmt,
+        at_column=GratitudeNote.created_at,
+        id_column=GratitudeNote.id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def get_note(*, session: Session, couple: Couple, note_id: uuid.UUID) -> GratitudeNote:
+    note = session.get(GratitudeNote, note_id)
+    if note is None or note.couple_id != couple.id:
+        raise NotFound()
+    return note
+
+
+def acknowledge(
+    *,
+    session: Session,
+    couple: Couple,
+    user: User,
+    note_id: uuid.UUID,
+    now: datetime,
+    reaction: str | None = None,
+) -> GratitudeNote:
+    """The recipient says they saw it; the author hears back."""
+    note = get_note(session=session, couple=couple, note_id=note_id)
+    if note.recipient_id != user.id:
+        raise Forbidden("not_recipient", "Only the person thanked can acknowledge a note.")
+    if note.acknowledged_at is not None:
+        raise Conflict("already_acknowledged", "You already acknowledged this note.")
+    note.acknowledged_at = now
+    note.reaction = reaction
+    notifications_service.enqueue(
+        session=session,
+        recipient_id=note.author_id,
+        couple_id=couple.id,
+        kind="gratitude_acknowledged",
+        title=f"{user.display_name} saw your thank-you",
+        body=f"They reacted {reaction}" if reaction else "Your note landed.",
+        data={"gratitude_id": str(note.id)},
+        dedupe_key=f"gratitude_acknowledged:{note.id}",
+        now=now,
+    )
+    session.commit()
+    return note
+
+
+def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list[dict[str, Any]]:
+    notes = session.scalars(
+        select(GratitudeNote)
+        .where(
+            GratitudeNote.couple_id == couple_id,
+            or_(GratitudeNote.author_id == user.id, GratitudeNote.recipient_id == user.id),
+        )
+        .order_by(GratitudeNote.created_at)
+    )
+    return [
+        {
+            "id": str(n.id),
+            "direction": "sent" if n.author_id == user.id else "received",
+            "text": n.text,
+            "reaction": n.reaction,
+            "created_at": n.created_at.isoformat(),
+            "acknowledged_at": n.acknowledged_at.isoformat() if n.acknowledged_at else None,
+        }
+        for n in notes
+    ]
+
+
+def erase_for_user(*, session: Session, user: User) -> None:
+    """Part of account erasure: the notes the user wrote go (no commit)."""
+    session.execute(delete(GratitudeNote).where(GratitudeNote.author_id == user.id))

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import uuid
+
+from flask_smorest import Blueprint
+
+from api.auth.context import Access, View, current_user
+from api.db import db_session, now
+from api.http import documents_errors
+from api.pairing.context import current_couple
+from api.prompts import service
+from schemas.common import PageQueryArgsSchema
+from schemas.prompts import (
+    AnswerCreateSchema,
+    PromptCreateSchema,
+    PromptPageSchema,
+    PromptQueryArgsSchema,
+    PromptSchema,
+    RoundCreateSchema,
+    RoundPageSchema,
+    RoundQueryArgsSchema,
+    RoundSchema,
+    ScheduleCreateSchema,
+    SchedulePageSchema,
+    ScheduleSchema,
+    ScheduleUpdateSchema,
+)
+
+blp = Blueprint("prompts", __name__, url_prefix="/v1", description="Prompts, schedules, rounds")
+
+
+class CoupleView(View):
+    access = Access.PARTNER
+
+
+@blp.route("/prompts")
+class Prompts(View):
+    @blp.arguments(PromptQueryArgsSchema, location="query")
+    @blp.response(200, PromptPageSchema)
+    @documents_errors(blp, 401)
+    def get(self, args):
+        """List the prompts you can be asked"""
+        items, next_offset = service.list_prompts(
+            session=db_session(),
+            user=current_user(),
+            kind=args.get("kind"),
+            offset=args["cursor"] or 0,
+            limit=args["limit"],
+        )
+        return {"items": items, "next_cursor": next_offset}
+
+
+@blp.route("/couple/prompts")
+class CouplePrompts(CoupleView):
+    @blp.arguments(PromptCreateSchema)
+    @blp.response(201, PromptSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def post(self, data):
+        """Add a prompt of your own"""
+        return service.create_prompt(
+            session=db_session(), couple=current_couple(), user=current_user(), now=now(), **data
+        )
+
+
+@blp.route("/couple/schedules")
+class Schedules(CoupleView):
+    @blp.arguments(ScheduleCreateSchema)
+    @blp.response(201, ScheduleSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def post(self, data):
+        """Schedule a recurring question"""
+        return service.create_schedule(
+            session=db_session(), couple=current_couple(), user=current_user(), now=now(), **data
+        )
+
+    @blp.arguments(PageQueryArgsSchema, location="query")
+    @blp.response(200, SchedulePageSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def get(self, args):
+        """List your couple's schedules"""
+        return service.list_schedules(session=db_session(), couple=current_couple(), **args)
+
+
+@blp.route("/couple/schedules/<uuid:schedule_id>")
+class ScheduleItem(CoupleView):
+    @blp.response(200, ScheduleSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def get(self, schedule_id: uuid.UUID):
+        """Show a schedule"""
+        return service.get_schedule(
+            session=db_session(), couple=current_couple(), schedule_id=schedule_id
+        )
+
+    @blp.arguments(ScheduleUpdateSchema)
+    @blp.response(200, ScheduleSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def patch(self, data, schedule_id: uuid.UUID):
+        """Change a schedule; the next time is recomputed"""
+        return service.update_schedule(
+            session=db_session(),
+            couple=current_couple(),
+            schedule_id=schedule_id,
+            now=now(),
+            **data,
+        )
+
+    @blp.response(204)
+    @documents_errors(blp, 401, 403, 404)
+    def delete(self, schedule_id: uuid.UUID):
+        """Delete a schedule"""
+        service.delete_schedule(
+            session=db_session(), couple=current_couple(), schedule_id=schedule_id
+        )
+
+
+@blp.route("/couple/rounds")
+class Rounds(CoupleView):
+    @blp.arguments(RoundCreateSchema)
+    @blp.response(201, RoundSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def post(self, data):
+        """Ask a question now"""
+        return service.ask_now(
+            session=db_session(), couple=current_couple(), user=current_user(), now=now(), **data
+        )
+
+    @blp.arguments(RoundQueryArgsSchema, location="query")
+    @blp.response(200, RoundPageSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def get(self, args):
+        """List your couple's rounds, newest first"""
+        return service.list_rounds(
+            session=db_session(),
+            couple=current_couple(),
+            user=current_user(),
+            status=args.pop("status", None),
+            **args,
+        )
+
+
+@blp.route("/couple/rounds/<uuid:round_id>")
+class RoundItem(CoupleView):
+    @blp.response(200, RoundSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def get(self, round_id: uuid.UUID):
+        """Show a round"""
+        return service.get_round(
+            session=db_session(), couple=current_couple(), user=current_user(), round_id=round_id
+        )
+
+
+@blp.route("/couple/rounds/<uuid:round_id>/answers")
+class RoundAnswers(CoupleView):
+    @blp.arguments(AnswerCreateSchema)
+    @blp.response(201, RoundSchema)
+    @documents_errors(blp, 401, 403, 404, 409)
+    def post(self, data, round_id: uuid.UUID):
+        """Answer a round (your partner's answer shows once you have answered)"""
+        return service.answer_round(
+            session=db_session(),
+            couple=current_couple(),
+            user=current_user(),
+            round_id=round_id,
+            now=now(),
+            **data,
+        )

@@ -1,0 +1,591 @@
+"""The prompt library, schedules, rounds and answers (answer to reveal)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api import timeutil
+from api.accounts.models import User
+from api.errors import Conflict, NotFound, Unprocessable
+from api.notifications import service as notifications_service
+from api.pagination import Cursor, Page, paginate
+from api.pairing import service as pairing_service
+from api.pairing.models import Couple
+from api.prompts.models import Answer, Prompt, Round, Schedule
+
+MATERIALISE_BATCH = 100
+
+
+# --- prompts ----------------------------------------------------------------------------------
+
+
+def _visible_prompts(couple_id: uuid.UUID | None):
+    if couple_id is None:
+        return Prompt.source == "library"
+    return or_(Prompt.source == "library", Prompt.couple_id == couple_id)
+
+
+def list_prompts(
+    *, session: Session, user: User, kind: str | None, offset: int, limit: int
+) -> tuple[list[Prompt], int | None]:
+    """Library, then the couple's own and therapist-assigned prompts, in a stable order."""
+    couple = (
+        pairing_service.find_active_couple(session=session, user_id=user.id)
+        if user.role == "partner"
+        else None
+    )
+    stmt = select(Prompt).where(_visible_prompts(couple.id if couple else None))
+    if kind:
+        stmt = stmt.where(Prompt.kind == kind)
+    stmt = stmt.order_by(
+        Prompt.kind,
+        case((Prompt.source == "library", 0), else_=1),
+        Prompt.position,
+        Prompt.created_at,
+        Prompt.id,
+    )
+    rows = list(session.scalars(stmt.offset(offset).limit(limit + 1)))
+    next_offset = offset + limit if len(rows) > limit else None
+    return rows[:limit], next_offset
+
+
+def create_prompt(
+    *, session: Session, couple: Couple, user: User, kind: str, text: str, now: datetime
+) -> Prompt:
+    prompt = Prompt(
+        id=uuid.uuid4(),
+        kind=kind,
+        text=text,
+        source="couple",
+        couple_id=couple.id,
+        created_by=user.id,
+        created_at=now,
+    )
+    session.add(prompt)
+    session.commit()
+    return prompt
+
+
+def _prompt_for(session: Session, couple: Couple, prompt_id: uuid.UUID, kind: str) -> Prompt:
+    prompt = session.get(Prompt, prompt_id)
+    if prompt is None or (prompt.source != "library" and prompt.couple_id != couple.id):
+        raise NotFound("prompt_not_found", "No such prompt.")
+    if prompt.kind != kind:
+        raise Unprocessable(
+            "prompt_kind_mismatch",
+            f"This is a {prompt.kind} prompt, not a {kind} one.",
+            errors={"json": {"prompt_id": ["The prompt is of another kind."]}},
+        )
+    return prompt
+
+
+def _rotation_prompt(session: Session, couple_id: uuid.UUID, kind: str) -> Prompt:
+    """The library prompt of this kind the couple was asked least recently (ties: library
+    order), so a daily schedule walks the whole library before repeating."""
+    last_asked = (
+        select(Round.prompt_id, func.max(Round.asked_at).label("last"))
+        .where(Round.couple_id == couple_id, Round.prompt_id.is_not(None))
+        .group_by(Round.prompt_id)
+        .subquery()
+    )
+    prompt = session.scalar(
+        select(Prompt)
+        .outerjoin(last_asked, last_asked.c.prompt_id == Prompt.id)
+        .where(Prompt.source == "library", Prompt.kind == kind)
+        .order_by(last_asked.c.last.is_not(None), last_asked.c.last, Prompt.position)
+        .limit(1)
+    )
+    if prompt is None:
+        raise NotFound("prompt_not_found", f"The library has no {kind} prompt.")
+    return prompt
+
+
+# --- schedules --------------------------------------------------------------------------------
+
+
+def _next_fire(schedule: Schedule, now: datetime) -> datetime | None:
+    if not schedule.active:
+        return None
+    return timeutil.next_fire_at(
+        after=now,
+        at=schedule.time,
+        tz=ZoneInfo(schedule.timezone),
+        days=timeutil.weekday_numbers(schedule.days),
+    )
+
+
+def _normalise_days(days: list[str] | None) -> list[str] | None:
+    if days is None:
+        return None
+    return [d for d in timeutil.WEEKDAYS if d in set(days)]
+
+
+def create_schedule(
+    *,
+    session: Session,
+    couple: Couple,
+    user: User,
+    kind: str,
+    time: time,
+    now: datetime,
+    prompt_id: uuid.UUID | None = None,
+    days: list[str] | None = None,
+    timezone: str | None = None,
+    active: bool = True,
+) -> Schedule:
+    """Asks the couple at a local time on chosen days; the next instant is computed now."""
+    if prompt_id is not None:
+        _prompt_for(session, couple, prompt_id, kind)
+    schedule = Schedule(
+        id=uuid.uuid4(),
+        couple_id=couple.id,
+        kind=kind,
+        prompt_id=prompt_id,
+        days=_normalise_days(days),
+        time=time,
+        timezone=timezone or user.timezone,
+        active=active,
+        created_by=user.id,
+        created_at=now,
+        updated_at=now,
+    )
+    schedule.next_fire_at = _next_fire(schedule, now)
+    session.add(schedule)
+    session.commit()
+    return schedule
+
+
+def list_schedules(
+    *, session: Session, couple: Couple, limit: int, cursor: Cursor | None
+) -> Page[Schedule]:
+    return paginate(
+        session,
+        select(Schedule).where(Schedule.couple_id == couple.id),
+        at_column=Schedule.created_at,
+        id_column=Schedule.id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def get_schedule(*, session: Session, couple: Couple, schedule_id: uuid.UUID) -> Schedule:
+    schedule = session.get(Schedule, schedule_id)
+    if schedule is None or schedule.couple_id != couple.id:
+        raise NotFound()
+    return schedule
+
+
+_UNSET: Any = object()
+
+
+def update_schedule(
+    *,
+    session: Session,
+    couple: Couple,
+    schedule_id: uuid.UUID,
+    now: datetime,
+    kind: str = _UNSET,
+    prompt_id: uuid.UUID | None = _UNSET,
+    days: list[str] | None = _UNSET,
+    time: time = _UNSET,
+    timezone: str = _UNSET,
+    active: bool = _UNSET,
+) -> Schedule:
+    """Changes any schedule of the couple (either partner may) and recomputes the next time."""
+    schedule = get_schedule(session=session, couple=couple, schedule_id=schedule_id)
+    new_kind = schedule.kind if kind is _UNSET else kind
+    new_prompt = schedule.prompt_id if prompt_id is _UNSET else prompt_id
+    if new_prompt is not None and (prompt_id is not _UNSET or kind is not _UNSET):
+        _prompt_for(session, couple, new_prompt, new_kind)
+    schedule.kind = new_kind
+    schedule.prompt_id = new_prompt
+    if days is not _UNSET:
+        schedule.days = _normalise_days(days)
+    if time is not _UNSET:
+        schedule.time = time
+    if timezone is not _UNSET:
+        schedule.timezone = timezone
+    if active is not _UNSET:
+        schedule.active = active
+    schedule.updated_at = now
+    schedule.next_fire_at = _next_fire(schedule, now)
+    session.commit()
+    return schedule
+
+
+def delete_schedule(*, session: Session, couple: Couple, schedule_id: uuid.UUID) -> None:
+    schedule = get_schedule(session=session, couple=couple, schedule_id=schedule_id)
+    session.delete(schedule)
+    session.commit()
+
+
+def stop_couple_schedules(*, session: Session, couple_id: uuid.UUID) -> None:
+    """The couple ended: none of its schedules fires again (no commit)."""
+    session.execute(
+        update(Schedule)
+        .where(Schedule.couple_id == couple_id)
+        .values(active=False, next_fire_at=None)
+    )
+
+
+# --- rounds -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    id: uuid.UUID
+    text: str | None
+    rating: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RoundView:
+    """A round as one partner sees it: the partner's answer only once they answered too."""
+
+    id: uuid.UUID
+    kind: str
+    status: str
+    prompt: dict[str, Any]
+    asked_at: datetime
+    schedule_id: uuid.UUID | None
+    my_answer: AnswerView | None
+    partner_answered: bool
+    partner_answer: AnswerView | None
+
+
+def _answer_view(answer: Answer | None) -> AnswerView | None:
+    if answer is None:
+        return None
+    return AnswerView(
+        id=answer.id, text=answer.text, rating=answer.rating, created_at=answer.created_at
+    )
+
+
+def round_view(round_: Round, viewer_id: uuid.UUID) -> RoundView:
+    mine = next((a for a in round_.answers if a.user_id == viewer_id), None)
+    theirs = next((a for a in round_.answers if a.user_id != viewer_id), None)
+    return RoundView(
+        id=round_.id,
+        kind=round_.kind,
+        status="complete" if round_.completed_at else "open",
+        prompt={"id": round_.prompt_id, "text": round_.prompt_text},
+        asked_at=round_.asked_at,
+        schedule_id=round_.schedule_id,
+        my_answer=_answer_view(mine),
+        partner_answered=theirs is not None,
+        # Answer to reveal: nothing of the partner's answer before the viewer answered.
+        partner_answer=_answer_view(theirs) if mine is not None else None,
+    )
+
+
+def _notify_prompt(
+    session: Session, couple: Couple, round_: Round, recipients: list[uuid.UUID], now: datetime
+) -> None:
+    zones = {
+        user_id: tz
+        for user_id, tz in session.execute(
+            select(User.id, User.timezone).where(User.id.in_(recipients))
+        )
+    }
+    title = "Tonight's question" if round_.kind == "gratitude" else "Time to check in"
+    for recipient_id in recipients:
+        tz = ZoneInfo(zones.get(recipient_id, "UTC"))
+        notifications_service.enqueue(
+            session=session,
+            recipient_id=recipient_id,
+            couple_id=couple.id,
+            kind="prompt",
+            title=title,
+            body=round_.prompt_text,
+            data={"round_id": str(round_.id)},
+            dedupe_key=f"prompt:{round_.id}:{recipient_id}",
+            # A question that missed its evening must not arrive the next morning.
+            expires_at=timeutil.end_of_local_day(now, tz),
+            now=now,
+        )
+
+
+def ask_now(
+    *,
+    session: Session,
+    couple: Couple,
+    user: User,
+    kind: str,
+    prompt_id: uuid.UUID | None,
+    now: datetime,
+) -> RoundView:
+    """Asks both partners now; the partner is notified."""
+    prompt = (
+        _prompt_for(session, couple, prompt_id, kind)
+        if prompt_id is not None
+        else _rotation_prompt(session, couple.id, kind)
+    )
+    round_ = Round(
+        id=uuid.uuid4(),
+        couple_id=couple.id,
+        kind=kind,
+        prompt_id=prompt.id,
+        prompt_text=prompt.text,
+        asked_by=user.id,
+        asked_at=now,
+    )
+    session.add(round_)
+    partner_id = couple.partner_id_of(user.id)
+    if partner_id is not None:
+        _notify_prompt(session, couple, round_, [partner_id], now)
+    session.commit()
+    session.refresh(round_)
+    return round_view(round_, user.id)
+
+
+def list_rounds(
+    *,
+    session: Session,
+    couple: Couple,
+    user: User,
+    status: str | None,
+    limit: int,
+    cursor: Cursor | None,
+) -> Page[RoundView]:
+    stmt = select(Round).where(Round.couple_id == couple.id)
+    if status == "open":
+        stmt = stmt.where(Round.completed_at.is_(None))
+    elif status == "complete":
+        stmt = stmt.where(Round.completed_at.is_not(None))
+    page = paginate(
+        session,
+        stmt,
+        at_column=Round.asked_at,
+        id_column=Round.id,
+        limit=limit,
+        cursor=cursor,
+        key=lambda r: Cursor(at=r.asked_at, id=r.id),
+    )
+    return Page(items=[round_view(r, user.id) for r in page.items], next_cursor=page.next_cursor)
+
+
+def _round(session: Session, couple: Couple, round_id: uuid.UUID) -> Round:
+    round_ = session.get(Round, round_id)
+    if round_ is None or round_.couple_id != couple.id:
+        raise NotFound()
+    return round_
+
+
+def get_round(*, session: Session, couple: Couple, user: User, round_id: uuid.UUID) -> RoundView:
+    return round_view(_round(session, couple, round_id), user.id)
+
+
+def answer_round(
+    *,
+    session: Session,
+    couple: Couple,
+    user: User,
+    round_id: uuid.UUID,
+    now: datetime,
+    text: str | None = None,
+    rating: int | None = None,
+) -> RoundView:
+    """Records the caller's one answer; the partner learns they answered, not what."""
+    round_ = _round(session, couple, round_id)
+    if round_.kind == "check_in" and rating is None:
+        raise Unprocessable(
+            "rating_required",
+            "A check-in needs a rating from 1 to 5.",
+            errors={"json": {"rating": ["Missing data for required field."]}},
+        )
+    if round_.kind == "gratitude" and rating is not None:
+        raise Unprocessable(
+            "rating_not_allowed",
+            "A gratitude answer has no rating.",
+            errors={"json": {"rating": ["Not allowed on a gratitude round."]}},
+        )
+    if round_.kind == "gratitude" and not text:
+        raise Unprocessable(
+            "text_required",
+            "A gratitude answer needs text.",
+            errors={"json": {"text": ["Missing data for required field."]}},
+        )
+    if any(a.user_id == user.id for a in round_.answers):
+        raise Conflict("already_answered", "You already answered this round.")
+    session.add(
+        Answer(
+            id=uuid.uuid4(),
+            round_id=round_.id,
+            user_id=user.id,
+            text=text,
+            rating=rating,
+            created_at=now,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent second answer by the same partner
+        session.rollback()
+        raise Conflict("already_answered", "You already answered this round.") from exc
+    partner_id = couple.partner_id_of(user.id)
+    answered = {
+        a.user_id for a in session.scalars(select(Answer).where(Answer.round_id == round_.id))
+    }
+    if partner_id is not None and partner_id in answered:
+        round_.completed_at = now
+    if partner_id is not None:
+        notifications_service.enqueue(
+            session=session,
+            recipient_id=partner_id,
+            couple_id=couple.id,
+            kind="partner_answered",
+            title=f"{user.display_name} answered",
+            body="Your partner answered today's question."
+            if partner_id not in answered
+            else "You've both answered: see what they said.",
+            data={"round_id": str(round_.id)},
+            dedupe_key=f"partner_answered:{round_.id}:{user.id}",
+            now=now,
+        )
+    session.commit()
+    session.expire(round_, ["answers"])
+    return round_view(round_, user.id)
+
+
+# --- the worker's job -------------------------------------------------------------------------
+
+
+def _insert_round(session: Session, values: dict[str, Any]) -> bool:
+    """Inserts a scheduled round unless that (schedule, instant) already has one."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = session.execute(
+        insert(Round)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["schedule_id", "fire_at"])
+        .returning(Round.id)
+    ).first()
+    return inserted is not None
+
+
+def materialise_due_schedules(
+    *, session_factory: sessionmaker[Session], now: datetime, limit: int = MATERIALISE_BATCH
+) -> int:
+    """Fires every due schedule once: a round and a `prompt` notification for each partner.
+
+    After downtime a schedule fires once, for its latest missed time, not once per missed day.
+    """
+    fired = 0
+    with session_factory() as session:
+        stmt = (
+            select(Schedule)
+            .where(Schedule.active.is_(True), Schedule.next_fire_at <= now)
+            .order_by(Schedule.next_fire_at)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        for schedule in list(session.scalars(stmt)):
+            fired += _fire(session, schedule, now)
+        session.commit()
+    return fired
+
+
+def _fire(session: Session, schedule: Schedule, now: datetime) -> int:
+    tz = ZoneInfo(schedule.timezone)
+    days = timeutil.weekday_numbers(schedule.days)
+    due_at = schedule.next_fire_at
+    fire_at = timeutil.latest_fire_at_or_before(until=now, at=schedule.time, tz=tz, days=days)
+    # Compare-and-set on next_fire_at: whoever moves it first owns this firing.
+    advanced = session.execute(
+        update(Schedule)
+        .where(Schedule.id == schedule.id, Schedule.next_fire_at == due_at)
+        .values(next_fire_at=timeutil.next_fire_at(after=now, at=schedule.time, tz=tz, days=days))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if advanced != 1:
+        return 0
+    couple = session.get(Couple, schedule.couple_id)
+    if couple is None or couple.ended_at is not None:
+        return 0
+    prompt = None
+    if schedule.prompt_id is not None:
+        prompt = session.get(Prompt, schedule.prompt_id)
+    if prompt is None:
+        prompt = _rotation_prompt(session, couple.id, schedule.kind)
+    round_id = uuid.uuid4()
+    created = _insert_round(
+        session,
+        {
+            "id": round_id,
+            "couple_id": couple.id,
+            "kind": schedule.kind,
+            "prompt_id": prompt.id,
+            "prompt_text": prompt.text,
+            "schedule_id": schedule.id,
+            "fire_at": fire_at,
+            "asked_at": fire_at,
+        },
+    )
+    if not created:
+        return 0
+    round_ = session.get(Round, round_id)
+    _notify_prompt(session, couple, round_, couple.member_ids(), now)
+    return 1
+
+
+# --- export and erasure -----------------------------------------------------------------------
+
+
+def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list[dict[str, Any]]:
+    """The couple's rounds as the user saw them: the partner's answers only where revealed."""
+    rounds = session.scalars(
+        select(Round).where(Round.couple_id == couple_id).order_by(Round.asked_at)
+    )
+    exported = []
+    for round_ in rounds:
+        view = round_view(round_, user.id)
+        exported.append(
+            {
+                "id": str(view.id),
+                "kind": view.kind,
+                "prompt": view.prompt["text"],
+                "asked_at": view.asked_at.isoformat(),
+                "my_answer": _answer_dict(view.my_answer),
+                "partner_answer": _answer_dict(view.partner_answer),
+            }
+        )
+    return exported
+
+
+def _answer_dict(answer: AnswerView | None) -> dict[str, Any] | None:
+    if answer is None:
+        return None
+    return {
+        "text": answer.text,
+        "rating": answer.rating,
+        "created_at": answer.created_at.isoformat(),
+    }
+
+
+def export_prompts(*, session: Session, user: User) -> list[dict[str, Any]]:
+    prompts = session.scalars(
+        select(Prompt)
+        .where(Prompt.created_by == user.id, Prompt.source == "couple")
+        .order_by(Prompt.created_at)
+    )
+    return [
+        {"id": str(p.id), "kind": p.kind, "text": p.text, "created_at": p.created_at.isoformat()}
+        for p in prompts
+    ]
+
+
+def erase_for_user(*, session: Session, user: User) -> None:
+    """Part of account erasure: the user's answers and custom prompts go (no commit)."""
+    session.execute(delete(Answer).where(Answer.user_id == user.id))
+    session.execute(delete(Prompt).where(Prompt.created_by == user.id, Prompt.source == "couple"))

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from api.prompts.models import PROMPT_KINDS, SOURCES
+from api.timeutil import WEEKDAYS
+from schemas.common import (
+    LOCAL_TIME_RE,
+    LocalTime,
+    OffsetCursorField,
+    PageQueryArgsSchema,
+    PageSchema,
+    StrictSchema,
+    Timezone,
+)
+
+Kind = lambda **kw: fields.String(validate=validate.OneOf(PROMPT_KINDS), **kw)  # noqa: E731
+TIME_DOC = {"type": "string", "pattern": LOCAL_TIME_RE.pattern, "example": "20:00"}
+
+
+class Days(fields.List):
+    """Distinct weekdays; omitted or null = every day; [] is refused."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            fields.String(validate=validate.OneOf(WEEKDAYS)),
+            validate=[validate.Length(min=1, max=7), self._distinct],
+            allow_none=True,
+            **kwargs,
+        )
+
+    @staticmethod
+    def _distinct(value):
+        if len(set(value)) != len(value):
+            raise ma.ValidationError("Days must be distinct.")
+
+
+class PromptSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    kind = fields.String(dump_only=True, metadata={"enum": list(PROMPT_KINDS)})
+    text = fields.String(dump_only=True)
+    source = fields.String(dump_only=True, metadata={"enum": list(SOURCES)})
+
+
+class PromptCreateSchema(StrictSchema):
+    kind = Kind(required=True)
+    text = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class PromptQueryArgsSchema(StrictSchema):
+    kind = Kind()
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = OffsetCursorField(load_default=None)
+
+
+class PromptPageSchema(StrictSchema):
+    items = fields.List(fields.Nested(PromptSchema), required=True)
+    next_cursor = OffsetCursorField(allow_none=True, required=True)
+
+
+class ScheduleSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    kind = fields.String(dump_only=True)
+    prompt_id = fields.UUID(dump_only=True, allow_none=True)
+    days = fields.List(fields.String(), dump_only=True, allow_none=True)
+    time = LocalTime(dump_only=True, metadata=TIME_DOC)
+    timezone = fields.String(dump_only=True)
+    active = fields.Boolean(dump_only=True)
+    next_fire_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class ScheduleCreateSchema(StrictSchema):
+    kind = Kind(required=True)
+    prompt_id = fields.UUID(allow_none=True, load_default=None)
+    days = Days(load_default=None)
+    time = LocalTime(required=True, metadata=TIME_DOC)
+    timezone = Timezone(allow_none=True, load_default=None)
+    active = fields.Boolean(load_default=True)
+
+
+class ScheduleUpdateSchema(StrictSchema):
+    kind = Kind()
+    prompt_id = fields.UUID(allow_none=True)
+    days = Days()
+    time = LocalTime(metadata=TIME_DOC)
+    timezone = Timezone()
+    active = fields.Boolean()
+
+
+class SchedulePageSchema(PageSchema):
+    items = fields.List(fields.Nested(ScheduleSchema), required=True)
+
+
+class AnswerSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    text = fields.String(dump_only=True, allow_none=True)
+    rating = fields.Integer(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class RoundPromptSchema(StrictSchema):
+    id = fields.UUID(dump_only=True, allow_none=True)
+    text = fields.String(dump_only=True)
+
+
+class RoundSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    kind = fields.String(dump_only=True)
+    status = fields.String(dump_only=True, metadata={"enum": ["open", "complete"]})
+    prompt = fields.Nested(RoundPromptSchema, dump_only=True)
+    asked_at = fields.DateTime(dump_only=True)
+    schedule_id = fields.UUID(dump_only=True, allow_none=True)
+    my_answer = fields.Nested(AnswerSchema, dump_only=True, allow_none=True)
+    partner_answered = fields.Boolean(dump_only=True)
+    partner_answer = fields.Nested(AnswerSchema, dump_only=True, allow_none=True)
+
+
+class RoundCreateSchema(StrictSchema):
+    kind = Kind(required=True)
+    prompt_id = fields.UUID(allow_none=True, load_default=None)
+
+
+class RoundQueryArgsSchema(PageQueryArgsSchema):
+    status = fields.String(validate=validate.OneOf(["open", "complete"]))
+
+
+class RoundPageSchema(PageSchema):
+    items = fields.List(fields.Nested(RoundSchema), required=True)
+
+
+class AnswerCreateSchema(StrictSchema):
+    text = fields.String(
+        validate=validate.Length(min=1, max=1000), allow_none=True, load_default=None
+    )
+    rating = fields.Integer(
+        validate=validate.Range(min=1, max=5), allow_none=True, load_default=None, strict=True
+    )
