@@ -71,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from api.accounts.routes import blp as accounts_blp
     from api.auth.routes import blp as auth_blp
+    from api.commitments.routes import blp as commitments_blp
     from api.gratitude.routes import blp as gratitude_blp
     from api.notifications.routes import blp as notifications_blp
     from api.ops.routes import blp as ops_blp
@@ -85,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         pairing_blp,
         prompts_blp,
         gratitude_blp,
+        commitments_blp,
     ):
         api.register_blueprint(blueprint)
 

@@ -2,6 +2,7 @@
 
 from api.accounts.models import Device, User
 from api.auth.models import AuthSession, RefreshToken
+from api.commitments.models import Commitment, CommitmentCheck
 from api.db import Base
 from api.gratitude.models import GratitudeNote
 from api.notifications.models import Notification, NotificationSettings
@@ -9,6 +10,8 @@ from api.pairing.models import Couple, CoupleMember, Invite
 from api.prompts.models import Answer, Prompt, Round, Schedule
 
 __all__ = [
+    "Commitment",
+    "CommitmentCheck",
     "Answer",
     "GratitudeNote",
     "Prompt",

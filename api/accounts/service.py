@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.accounts.models import Device, User
 from api.auth.models import AuthSession
 from api.auth.tokens import hash_token
+from api.commitments import service as commitments_service
 from api.errors import NotFound
 from api.gratitude import service as gratitude_service
 from api.notifications import service as notifications_service
@@ -119,6 +120,7 @@ def erase_account(*, session: Session, user: User, now: datetime) -> None:
     notifications_service.erase_for_user(session=session, user=user)
     prompts_service.erase_for_user(session=session, user=user)
     gratitude_service.erase_for_user(session=session, user=user)
+    commitments_service.erase_for_user(session=session, user=user)
     session.execute(delete(Device).where(Device.user_id == user.id))
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     session.delete(user)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.accounts.models import User
+from api.commitments import service as commitments_service
 from api.errors import Conflict, Gone, NotFound
 from api.gratitude import service as gratitude_service
 from api.notifications import service as notifications_service
@@ -236,6 +237,7 @@ def _end(session: Session, couple: Couple, now: datetime) -> None:
     )
     notifications_service.cancel_for_couple(session=session, couple_id=couple.id, now=now)
     prompts_service.stop_couple_schedules(session=session, couple_id=couple.id)
+    commitments_service.stop_couple_reminders(session=session, couple_id=couple.id)
 
 
 def unpair(*, session: Session, user: User, now: datetime) -> None:
@@ -275,6 +277,9 @@ def export_couples(*, session: Session, user: User) -> list[dict[str, Any]]:
                     session=session, couple_id=couple.id, user=user
                 ),
                 "gratitude": gratitude_service.export_couple(
+                    session=session, couple_id=couple.id, user=user
+                ),
+                "commitments": commitments_service.export_couple(
                     session=session, couple_id=couple.id, user=user
                 ),
             }

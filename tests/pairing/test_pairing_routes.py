@@ -236,6 +236,7 @@ def test_export_keeps_an_ended_couple_for_each_partner(client, factory):
                 "partner": {"id": partner.id, "display_name": partner.user.display_name},
                 "rounds": [],
                 "gratitude": [],
+                "commitments": [],
             }
         ]
 

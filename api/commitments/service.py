@@ -1,0 +1,603 @@
+"""Commitments: the ledger of promises made, kept and confirmed, and their reminders."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api import timeutil
+from api.accounts.models import User
+from api.commitments.models import Commitment, CommitmentCheck
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.notifications import service as notifications_service
+from api.pagination import Cursor, Page, paginate
+from api.pairing.models import Couple
+
+RATE_WINDOW_DAYS = 28
+STREAK_CHUNK_DAYS = 120
+REMINDER_BATCH = 100
+# A reminder is still worth sending a little after the due time, not hours later.
+REMINDER_GRACE = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Figures:
+    kept_rate_28d: float | None
+    current_streak: int
+    next_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CommitmentView:
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    title: str
+    details: str | None
+    days: list[str] | None
+    date: date | None
+    due_time: time
+    timezone: str
+    remind_before_minutes: int | None
+    created_at: datetime
+    updated_at: datetime
+    kept_rate_28d: float | None
+    current_streak: int
+    next_due_at: datetime | None
+
+
+# --- occurrences ------------------------------------------------------------------------------
+
+
+def _tz(commitment: Commitment) -> ZoneInfo:
+    return ZoneInfo(commitment.timezone)
+
+
+def is_due(commitment: Commitment, day: date) -> bool:
+    """Whether the commitment had an occurrence on this local date."""
+    if day < commitment.start_date:
+        return False
+    if commitment.date is not None:
+        return day == commitment.date
+    days = timeutil.weekday_numbers(commitment.days)
+    return days is None or day.weekday() in days
+
+
+def _due_instant(commitment: Commitment, day: date) -> datetime:
+    return timeutil.local_instant(day, commitment.due_time, _tz(commitment))
+
+
+def next_due_at(commitment: Commitment, now: datetime) -> datetime | None:
+    if commitment.date is not None:
+        due = _due_instant(commitment, commitment.date)
+        return due if due > now else None
+    after = max(now, timeutil.local_instant(commitment.start_date, time(0), _tz(commitment)))
+    return timeutil.next_fire_at(
+        after=after,
+        at=commitment.due_time,
+        tz=_tz(commitment),
+        days=timeutil.weekday_numbers(commitment.days),
+    )
+
+
+def _next_reminder(commitment: Commitment, now: datetime) -> datetime | None:
+    """When to remind next: `remind_before_minutes` before the next occurrence still ahead."""
+    if commitment.remind_before_minutes is None or commitment.deleted_at is not None:
+        return None
+    lead = timedelta(minutes=commitment.remind_before_minutes)
+    # The first occurrence whose reminder time is still ahead is the first due after now+lead.
+    due = next_due_at(commitment, now + lead)
+    return due - lead if due is not None else None
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def _figures(
+    session: Session, commitments: list[Commitment], now: datetime
+) -> dict[uuid.UUID, Figures]:
+    """Rate, streak and next due time; bounded reads: the 28-day window for all commitments in
+    one query, older checks only while a streak keeps going, a chunk at a time."""
+    if not commitments:
+        return {}
+    todays = {c.id: timeutil.local_date(now, _tz(c)) for c in commitments}
+    earliest = min(todays.values()) - timedelta(days=RATE_WINDOW_DAYS)
+    recent: dict[uuid.UUID, dict[date, str]] = {c.id: {} for c in commitments}
+    for commitment_id, day, status in session.execute(
+        select(CommitmentCheck.commitment_id, CommitmentCheck.date, CommitmentCheck.status).where(
+            CommitmentCheck.commitment_id.in_([c.id for c in commitments]),
+            CommitmentCheck.date >= earliest,
+        )
+    ):
+        recent[commitment_id][day] = status
+    result = {}
+    for c in commitments:
+        today = todays[c.id]
+        checks = recent[c.id]
+        result[c.id] = Figures(
+            kept_rate_28d=_kept_rate(c, checks, today, now),
+            current_streak=_streak(session, c, checks, today, now, earliest),
+            next_due_at=next_due_at(c, now),
+        )
+    return result
+
+
+def _counts_as_due(
+    c: Commitment, day: date, checks: dict[date, str], today: date, now: datetime
+) -> bool:
+    if day in checks:
+        return True
+    if not is_due(c, day):
+        return False
+    # Today's occurrence is not yet missed while its due time is ahead.
+    return not (day == today and _due_instant(c, day) > now)
+
+
+def _kept_rate(c: Commitment, checks: dict[date, str], today: date, now: datetime) -> float | None:
+    start = max(today - timedelta(days=RATE_WINDOW_DAYS - 1), c.start_date)
+    due = kept = 0
+    day = start
+    while day <= today:
+        if _counts_as_due(c, day, checks, today, now):
+            due += 1
+            kept += checks.get(day) == "kept"
+        day += timedelta(days=1)
+    return kept / due if due else None
+
+
+def _streak(
+    session: Session,
+    c: Commitment,
+    checks: dict[date, str],
+    today: date,
+    now: datetime,
+    loaded_from: date,
+) -> int:
+    if c.date is not None:  # a one-off: its single occurrence, kept or not
+        if c.date > today:
+            return 0
+        status = checks.get(c.date) or session.scalar(
+            select(CommitmentCheck.status).where(
+                CommitmentCheck.commitment_id == c.id, CommitmentCheck.date == c.date
+            )
+        )
+        return 1 if status == "kept" else 0
+    streak = 0
+    day = today
+    known = dict(checks)
+    while day >= c.start_date:
+        if day < loaded_from:
+            # The streak runs past what is loaded: read the next chunk back in time.
+            chunk_start = day - timedelta(days=STREAK_CHUNK_DAYS)
+            known.update(
+                session.execute(
+                    select(CommitmentCheck.date, CommitmentCheck.status).where(
+                        CommitmentCheck.commitment_id == c.id,
+                        CommitmentCheck.date >= chunk_start,
+                        CommitmentCheck.date < loaded_from,
+                    )
+                ).all()
+            )
+            loaded_from = chunk_start
+        status = known.get(day)
+        if status == "kept":
+            streak += 1
+        elif status == "missed":
+            break
+        elif day == today:
+            pass  # today's unrecorded occurrence does not break it
+        elif is_due(c, day):
+            break  # a past occurrence nobody recorded
+        day -= timedelta(days=1)
+    return streak
+
+
+def _view(c: Commitment, figures: Figures) -> CommitmentView:
+    return CommitmentView(
+        id=c.id,
+        owner_id=c.owner_id,
+        title=c.title,
+        details=c.details,
+        days=c.days,
+        date=c.date,
+        due_time=c.due_time,
+        timezone=c.timezone,
+        remind_before_minutes=c.remind_before_minutes,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+        kept_rate_28d=figures.kept_rate_28d,
+        current_streak=figures.current_streak,
+        next_due_at=figures.next_due_at,
+    )
+
+
+def _with_figures(session: Session, c: Commitment, now: datetime) -> CommitmentView:
+    return _view(c, _figures(session, [c], now)[c.id])
+
+
+# --- use cases --------------------------------------------------------------------------------
+
+
+def _normalise_days(days: list[str] | None) -> list[str] | None:
+    return None if days is None else [d for d in timeutil.WEEKDAYS if d in set(days)]
+
+
+def _check_schedule(c: Commitment, now: datetime) -> None:
+    if c.date is not None and c.date < timeutil.local_date(now, _tz(c)):
+        raise Unprocessable(
+            errors={"json": {"date": ["A one-off commitment cannot be in the past."]}}
+        )
+
+
+def create_commitment(
+    *,
+    session: Session,
+    couple: Couple,
+    user: User,
+    title: str,
+    due_time: time,
+    now: datetime,
+    details: str | None = None,
+    days: list[str] | None = None,
+    date: date | None = None,
+    timezone: str | None = None,
+    remind_before_minutes: int | None = None,
+) -> CommitmentView:
+    """A promise to the partner, owned by the caller."""
+    zone = timezone or user.timezone
+    c = Commitment(
+        id=uuid.uuid4(),
+        couple_id=couple.id,
+        owner_id=user.id,
+        title=title,
+        details=details,
+        days=_normalise_days(days),
+        date=date,
+        due_time=due_time,
+        timezone=zone,
+        remind_before_minutes=remind_before_minutes,
+        start_date=timeutil.local_date(now, ZoneInfo(zone)),
+        created_at=now,
+        updated_at=now,
+    )
+    _check_schedule(c, now)
+    c.next_reminder_at = _next_reminder(c, now)
+    session.add(c)
+    session.commit()
+    return _with_figures(session, c, now)
+
+
+def _get(session: Session, couple: Couple, commitment_id: uuid.UUID) -> Commitment:
+    c = session.get(Commitment, commitment_id)
+    if c is None or c.couple_id != couple.id or c.deleted_at is not None:
+        raise NotFound()
+    return c
+
+
+def _owned(session: Session, couple: Couple, user: User, commitment_id: uuid.UUID) -> Commitment:
+    c = _get(session, couple, commitment_id)
+    if c.owner_id != user.id:
+        raise Forbidden("not_owner", "Only the partner who made this commitment can do this.")
+    return c
+
+
+def list_commitments(
+    *,
+    session: Session,
+    couple: Couple,
+    user: User,
+    owner: str | None,
+    limit: int,
+    cursor: Cursor | None,
+    now: datetime,
+) -> Page[CommitmentView]:
+    stmt = select(Commitment).where(
+        Commitment.couple_id == couple.id, Commitment.deleted_at.is_(None)
+    )
+    if owner == "me":
+        stmt = stmt.where(Commitment.owner_id == user.id)
+    elif owner == "partner":
+        stmt = stmt.where(Commitment.owner_id != user.id)
+    page = paginate(
+        session,
+        stmt,
+        at_column=Commitment.created_at,
+        id_column=Commitment.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    figures = _figures(session, page.items, now)
+    return Page(items=[_view(c, figures[c.id]) for c in page.items], next_cursor=page.next_cursor)
+
+
+def get_commitment(
+    *, session: Session, couple: Couple, commitment_id: uuid.UUID, now: datetime
+) -> CommitmentView:
+    return _with_figures(session, _get(session, couple, commitment_id), now)
+
+
+_UNSET: Any = object()
+
+
+def update_commitment(
+    *,
+    session: Session,
+    couple: Couple,
+    user: User,
+    commitment_id: uuid.UUID,
+    now: datetime,
+    title: str = _UNSET,
+    details: str | None = _UNSET,
+    days: list[str] | None = _UNSET,
+    date: date | None = _UNSET,
+    due_time: time = _UNSET,
+    timezone: str = _UNSET,
+    remind_before_minutes: int | None = _UNSET,
+) -> CommitmentView:
+    """The owner changes their commitment; past checks keep counting."""
+    c = _owned(session, couple, user, commitment_id)
+    if days is not _UNSET and date is not _UNSET and days is not None and date is not None:
+        raise Unprocessable(errors={"json": {"date": ["Give either days or a date, not both."]}})
+    if title is not _UNSET:
+        c.title = title
+    if details is not _UNSET:
+        c.details = details
+    if date is not _UNSET and date is not None:
+        c.date, c.days = date, None
+    elif days is not _UNSET:
+        c.days, c.date = _normalise_days(days), None
+    elif date is not _UNSET:  # date: null turns a one-off into an every-day commitment
+        c.date = None
+    if due_time is not _UNSET:
+        c.due_time = due_time
+    if timezone is not _UNSET:
+        c.timezone = timezone
+    if remind_before_minutes is not _UNSET:
+        c.remind_before_minutes = remind_before_minutes
+    _check_schedule(c, now)
+    c.updated_at = now
+    c.next_reminder_at = _next_reminder(c, now)
+    session.commit()
+    return _with_figures(session, c, now)
+
+
+def delete_commitment(
+    *, session: Session, couple: Couple, user: User, commitment_id: uuid.UUID, now: datetime
+) -> None:
+    """Removes the commitment and its checks from view; the weekly figures keep them."""
+    c = _owned(session, couple, user, commitment_id)
+    c.deleted_at = now
+    c.next_reminder_at = None
+    # What was written goes; only the fact of each occurrence stays for the figures.
+    session.execute(
+        update(CommitmentCheck).where(CommitmentCheck.commitment_id == c.id).values(note=None)
+    )
+    session.commit()
+
+
+def record_check(
+    *,
+    session: Session,
+    couple: Couple,
+    user: User,
+    commitment_id: uuid.UUID,
+    date: date,
+    status: str,
+    now: datetime,
+    note: str | None = None,
+) -> CommitmentCheck:
+    """The owner records one due occurrence; a kept one tells the partner."""
+    c = _owned(session, couple, user, commitment_id)
+    if date > timeutil.local_date(now, _tz(c)):
+        raise Unprocessable(
+            "date_in_future",
+            "That date has not come yet.",
+            errors={"json": {"date": ["The date is in the future."]}},
+        )
+    if not is_due(c, date):
+        raise Unprocessable(
+            "not_due",
+            "The commitment was not due on that date.",
+            errors={"json": {"date": ["Not a due date of this commitment."]}},
+        )
+    check = CommitmentCheck(
+        id=uuid.uuid4(), commitment_id=c.id, date=date, status=status, note=note, created_at=now
+    )
+    session.add(check)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("already_recorded", "That date is already recorded.") from exc
+    partner_id = couple.partner_id_of(user.id)
+    if status == "kept" and partner_id is not None:
+        notifications_service.enqueue(
+            session=session,
+            recipient_id=partner_id,
+            couple_id=couple.id,
+            kind="commitment_kept",
+            title=f"{user.display_name} kept a promise",
+            body=c.title,
+            data={"commitment_id": str(c.id), "check_id": str(check.id)},
+            dedupe_key=f"commitment_kept:{check.id}",
+            now=now,
+        )
+    session.commit()
+    return check
+
+
+def list_checks(
+    *,
+    session: Session,
+    couple: Couple,
+    commitment_id: uuid.UUID,
+    limit: int,
+    cursor: Cursor | None,
+) -> Page[CommitmentCheck]:
+    c = _get(session, couple, commitment_id)
+    return paginate(
+        session,
+        select(CommitmentCheck).where(CommitmentCheck.commitment_id == c.id),
+        at_column=CommitmentCheck.created_at,
+        id_column=CommitmentCheck.id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def confirm_check(
+    *,
+    session: Session,
+    couple: Couple,
+    user: User,
+    commitment_id: uuid.UUID,
+    check_id: uuid.UUID,
+    now: datetime,
+) -> CommitmentCheck:
+    """The partner confirms a kept promise; the owner hears it was noticed."""
+    c = _get(session, couple, commitment_id)
+    check = session.get(CommitmentCheck, check_id)
+    if check is None or check.commitment_id != c.id:
+        raise NotFound()
+    if c.owner_id == user.id:
+        raise Forbidden("cannot_confirm_own", "Your partner confirms what you kept.")
+    if check.status != "kept":
+        raise Conflict("not_kept", "Only a kept occurrence can be confirmed.")
+    if check.confirmed_at is not None:
+        raise Conflict("already_confirmed", "You already confirmed this.")
+    check.confirmed_at = now
+    check.confirmed_by = user.id
+    notifications_service.enqueue(
+        session=session,
+        recipient_id=c.owner_id,
+        couple_id=couple.id,
+        kind="commitment_confirmed",
+        title=f"{user.display_name} noticed",
+        body=f"They confirmed you kept: {c.title}",
+        data={"commitment_id": str(c.id), "check_id": str(check.id)},
+        dedupe_key=f"commitment_confirmed:{check.id}",
+        now=now,
+    )
+    session.commit()
+    return check
+
+
+# --- the worker's job -------------------------------------------------------------------------
+
+
+def send_due_reminders(
+    *, session_factory: sessionmaker[Session], now: datetime, limit: int = REMINDER_BATCH
+) -> int:
+    """Reminds owners before each due time: at most once per occurrence, DST-correct."""
+    sent = 0
+    with session_factory() as session:
+        stmt = (
+            select(Commitment)
+            .where(Commitment.next_reminder_at.is_not(None), Commitment.next_reminder_at <= now)
+            .order_by(Commitment.next_reminder_at)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        for c in list(session.scalars(stmt)):
+            sent += _remind(session, c, now)
+        session.commit()
+    return sent
+
+
+def _remind(session: Session, c: Commitment, now: datetime) -> int:
+    remind_at = c.next_reminder_at
+    assert remind_at is not None and c.remind_before_minutes is not None
+    due = remind_at + timedelta(minutes=c.remind_before_minutes)
+    occurrence = timeutil.local_date(due, _tz(c))
+    advanced = session.execute(
+        update(Commitment)
+        .where(Commitment.id == c.id, Commitment.next_reminder_at == remind_at)
+        .values(next_reminder_at=_next_reminder(c, now))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if advanced != 1 or now > due + REMINDER_GRACE:
+        return 0  # another worker had it, or the occurrence passed while we were down
+    couple = session.get(Couple, c.couple_id)
+    recorded = session.scalar(
+        select(CommitmentCheck.id).where(
+            CommitmentCheck.commitment_id == c.id, CommitmentCheck.date == occurrence
+        )
+    )
+    if couple is None or couple.ended_at is not None or recorded is not None:
+        return 0
+    notifications_service.enqueue(
+        session=session,
+        recipient_id=c.owner_id,
+        couple_id=c.couple_id,
+        kind="commitment_reminder",
+        title="A promise is coming up",
+        body=c.title,
+        data={"commitment_id": str(c.id)},
+        dedupe_key=f"commitment_reminder:{c.id}:{occurrence.isoformat()}",
+        expires_at=due + REMINDER_GRACE,
+        now=now,
+    )
+    return 1
+
+
+def stop_couple_reminders(*, session: Session, couple_id: uuid.UUID) -> None:
+    """The couple ended: no more reminders (no commit)."""
+    session.execute(
+        update(Commitment).where(Commitment.couple_id == couple_id).values(next_reminder_at=None)
+    )
+
+
+# --- export and erasure -----------------------------------------------------------------------
+
+
+def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list[dict[str, Any]]:
+    commitments = session.scalars(
+        select(Commitment)
+        .where(
+            Commitment.couple_id == couple_id,
+            Commitment.owner_id == user.id,
+            Commitment.deleted_at.is_(None),
+        )
+        .order_by(Commitment.created_at)
+    ).all()
+    checks: dict[uuid.UUID, list[CommitmentCheck]] = {c.id: [] for c in commitments}
+    for check in session.scalars(
+        select(CommitmentCheck)
+        .where(CommitmentCheck.commitment_id.in_(list(checks)))
+        .order_by(CommitmentCheck.date)
+    ):
+        checks[check.commitment_id].append(check)
+    return [
+        {
+            "id": str(c.id),
+            "title": c.title,
+            "details": c.details,
+            "days": c.days,
+            "date": c.date.isoformat() if c.date else None,
+            "due_time": c.due_time.strftime("%H:%M"),
+            "timezone": c.timezone,
+            "created_at": c.created_at.isoformat(),
+            "checks": [
+                {
+                    "date": k.date.isoformat(),
+                    "status": k.status,
+                    "note": k.note,
+                    "confirmed_at": k.confirmed_at.isoformat() if k.confirmed_at else None,
+                }
+                for k in checks[c.id]
+            ],
+        }
+        for c in commitments
+    ]
+
+
+def erase_for_user(*, session: Session, user: User) -> None:
+    """Part of account erasure: the user's commitments and their checks go (no commit)."""
+    session.execute(delete(Commitment).where(Commitment.owner_id == user.id))
