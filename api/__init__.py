@@ -76,7 +76,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from api.notifications.routes import blp as notifications_blp
     from api.ops.routes import blp as ops_blp
     from api.pairing.routes import blp as pairing_blp
+    from api.progress.routes import blp as progress_blp
     from api.prompts.routes import blp as prompts_blp
+    from api.therapists.routes import blp as therapists_blp
 
     for blueprint in (
         ops_blp,
@@ -87,6 +89,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         prompts_blp,
         gratitude_blp,
         commitments_blp,
+        progress_blp,
+        therapists_blp,
     ):
         api.register_blueprint(blueprint)
 

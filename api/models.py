@@ -8,8 +8,14 @@ from api.gratitude.models import GratitudeNote
 from api.notifications.models import Notification, NotificationSettings
 from api.pairing.models import Couple, CoupleMember, Invite
 from api.prompts.models import Answer, Prompt, Round, Schedule
+from api.therapists.models import AccessLogEntry, Assignment, Grant, GrantApproval, LinkCode
 
 __all__ = [
+    "AccessLogEntry",
+    "Assignment",
+    "Grant",
+    "GrantApproval",
+    "LinkCode",
     "Commitment",
     "CommitmentCheck",
     "Answer",

@@ -19,6 +19,7 @@ from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
 from api.prompts import service as prompts_service
+from api.therapists import service as therapists_service
 
 
 def update_profile(
@@ -117,6 +118,7 @@ def export_data(*, session: Session, user: User) -> dict[str, Any]:
 def erase_account(*, session: Session, user: User, now: datetime) -> None:
     """Deletes the account and what only it owns, and ends its couple. Cannot be undone."""
     pairing_service.end_couple_of_erased_user(session=session, user=user, now=now)
+    therapists_service.erase_for_therapist(session=session, user=user, now=now)
     notifications_service.erase_for_user(session=session, user=user)
     prompts_service.erase_for_user(session=session, user=user)
     gratitude_service.erase_for_user(session=session, user=user)

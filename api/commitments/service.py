@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -601,3 +601,132 @@ def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list
 def erase_for_user(*, session: Session, user: User) -> None:
     """Part of account erasure: the user's commitments and their checks go (no commit)."""
     session.execute(delete(Commitment).where(Commitment.owner_id == user.id))
+
+
+# --- weekly figures ---------------------------------------------------------------------------
+
+
+def _occurrences(
+    c: Commitment,
+    checks: dict[date, tuple[str, bool]],
+    *,
+    first: date,
+    last: date,
+    today: date,
+    now: datetime,
+) -> tuple[int, int, int]:
+    """Due, kept and confirmed occurrences dated first..last, counted as _counts_as_due counts
+    them one day at a time, but in constant time for the scheduled part."""
+    first, last = max(first, c.start_date), min(last, today)
+    if last < first:
+        return 0, 0, 0
+    if c.date is not None:
+        due = int(first <= c.date <= last)
+    else:
+        due = timeutil.count_due_dates(start=first, end=last, days=timeutil.weekday_numbers(c.days))
+    recorded = [day for day in checks if first <= day <= last]
+    # A recorded date counts even when the schedule has changed since.
+    due += sum(not is_due(c, day) for day in recorded)
+    if (
+        first <= today <= last
+        and today not in checks
+        and is_due(c, today)
+        and _due_instant(c, today) > now
+    ):
+        due -= 1  # today's occurrence is not missed while its due time is ahead
+    kept = sum(checks[day][0] == "kept" for day in recorded)
+    confirmed = sum(checks[day] == ("kept", True) for day in recorded)
+    return due, kept, confirmed
+
+
+def weekly_counts(
+    *,
+    session: Session,
+    couple_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    week_starts: list[date],
+    now: datetime,
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Per partner, over their own commitments: occurrences due, kept, and kept-and-confirmed
+    per week, and the due and kept occurrences behind kept_rate_28d, summed.
+
+    Occurrence dates are each commitment's local dates, matched against the seven dates from
+    each of `week_starts`. A deleted commitment counts what was due up to its deletion, as if
+    time stopped then. Two statements: the commitments, then their checks in the window.
+    """
+    weeks = len(week_starts)
+    result: dict[uuid.UUID, dict[str, Any]] = {
+        user_id: {
+            "due": [0] * weeks,
+            "kept": [0] * weeks,
+            "confirmed": [0] * weeks,
+            "due_28d": 0,
+            "kept_28d": 0,
+        }
+        for user_id in member_ids
+    }
+    if not member_ids or not week_starts:
+        return result
+    # A local date is never more than two days off the UTC one, so a commitment deleted before
+    # this cutoff has nothing left in the window.
+    earliest = min(week_starts[0], now.date() - timedelta(days=RATE_WINDOW_DAYS))
+    deleted_cutoff = datetime.combine(earliest - timedelta(days=2), time(0), tzinfo=UTC)
+    commitments = session.scalars(
+        select(Commitment).where(
+            Commitment.couple_id == couple_id,
+            Commitment.owner_id.in_(member_ids),
+            or_(Commitment.deleted_at.is_(None), Commitment.deleted_at >= deleted_cutoff),
+        )
+    ).all()
+    if not commitments:
+        return result
+    todays = {c.id: timeutil.local_date(now, _tz(c)) for c in commitments}
+    stops = {c.id: min(now, c.deleted_at) if c.deleted_at else now for c in commitments}
+    last_days = {c.id: timeutil.local_date(stops[c.id], _tz(c)) for c in commitments}
+    low = min(week_starts[0], min(todays.values()) - timedelta(days=RATE_WINDOW_DAYS - 1))
+    high = max(week_starts[-1] + timedelta(days=6), max(todays.values()))
+    checks: dict[uuid.UUID, dict[date, tuple[str, bool]]] = {c.id: {} for c in commitments}
+    # Rows are bounded by the window's dates times the commitments, not by history.
+    for commitment_id, day, status, confirmed_at in session.execute(
+        select(
+            CommitmentCheck.commitment_id,
+            CommitmentCheck.date,
+            CommitmentCheck.status,
+            CommitmentCheck.confirmed_at,
+        )
+        .join(Commitment, Commitment.id == CommitmentCheck.commitment_id)
+        .where(
+            Commitment.couple_id == couple_id,
+            Commitment.owner_id.in_(member_ids),
+            CommitmentCheck.date >= low,
+            CommitmentCheck.date <= high,
+        )
+    ):
+        if commitment_id in checks:
+            checks[commitment_id][day] = (status, confirmed_at is not None)
+    for c in commitments:
+        figures = result[c.owner_id]
+        last_day, stop = last_days[c.id], stops[c.id]
+        for week, start in enumerate(week_starts):
+            due, kept, confirmed = _occurrences(
+                c,
+                checks[c.id],
+                first=start,
+                last=start + timedelta(days=6),
+                today=last_day,
+                now=stop,
+            )
+            figures["due"][week] += due
+            figures["kept"][week] += kept
+            figures["confirmed"][week] += confirmed
+        due, kept, _ = _occurrences(
+            c,
+            checks[c.id],
+            first=todays[c.id] - timedelta(days=RATE_WINDOW_DAYS - 1),
+            last=todays[c.id],
+            today=last_day,
+            now=stop,
+        )
+        figures["due_28d"] += due
+        figures["kept_28d"] += kept
+    return result

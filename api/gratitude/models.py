@@ -11,7 +11,11 @@ from api.db import Base, UUIDPrimaryKey, utcnow
 
 class GratitudeNote(UUIDPrimaryKey, Base):
     __tablename__ = "gratitude_notes"
-    __table_args__ = (Index("ix_gratitude_notes_couple_id_created_at", "couple_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_gratitude_notes_couple_id_created_at", "couple_id", "created_at"),
+        # The weekly figures count acknowledgements by when they were made.
+        Index("ix_gratitude_notes_couple_id_acknowledged_at", "couple_id", "acknowledged_at"),
+    )
 
     couple_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
     # Erasing the author erases their notes; erasing the recipient leaves the author's words.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import statistics
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.accounts.models import User
+from api.buckets import week_of
 from api.errors import Conflict, Forbidden, NotFound
 from api.gratitude.models import GratitudeNote
 from api.notifications import service as notifications_service
@@ -69,6 +71,20 @@ def list_notes(
     return paginate(
         session,
         stmt,
+        at_column=GratitudeNote.created_at,
+        id_column=GratitudeNote.id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def list_couple_notes(
+    *, session: Session, couple_id: uuid.UUID, limit: int, cursor: Cursor | None
+) -> Page[GratitudeNote]:
+    """Every note of the couple, newest first (the therapist's content view)."""
+    return paginate(
+        session,
+        select(GratitudeNote).where(GratitudeNote.couple_id == couple_id),
         at_column=GratitudeNote.created_at,
         id_column=GratitudeNote.id,
         limit=limit,
@@ -140,3 +156,110 @@ def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list
 def erase_for_user(*, session: Session, user: User) -> None:
     """Part of account erasure: the notes the user wrote go (no commit)."""
     session.execute(delete(GratitudeNote).where(GratitudeNote.author_id == user.id))
+
+
+# --- weekly figures ---------------------------------------------------------------------------
+
+
+def _counts_by_week(
+    session: Session,
+    *,
+    who: Any,
+    at: Any,
+    couple_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    boundaries: list[datetime],
+    since: datetime,
+    now: datetime,
+) -> dict[uuid.UUID, tuple[list[int], int]]:
+    """Notes per partner per week by the instant `at`, and how many fell on or after `since`."""
+    weeks = len(boundaries) - 1
+    rows = (
+        select(
+            week_of(at, boundaries).label("week"),
+            who.label("user_id"),
+            case((at >= since, 1), else_=0).label("recent"),
+        )
+        .where(
+            GratitudeNote.couple_id == couple_id,
+            who.in_(member_ids),
+            at >= min(boundaries[0], since),
+            at <= now,
+        )
+        .subquery()
+    )
+    # Grouping by the subquery's column, not the CASE itself: PostgreSQL does not see two
+    # copies of a CASE with separately bound parameters as the same expression.
+    stmt = select(rows.c.week, rows.c.user_id, func.count(), func.sum(rows.c.recent)).group_by(
+        rows.c.week, rows.c.user_id
+    )
+    counts: dict[uuid.UUID, tuple[list[int], int]] = {}
+    for week, user_id, count, recent in session.execute(stmt):
+        per_week, total = counts.setdefault(user_id, ([0] * weeks, 0))
+        if 0 <= week < weeks:
+            per_week[week] = count
+        counts[user_id] = (per_week, total + int(recent or 0))
+    return counts
+
+
+def weekly_counts(
+    *,
+    session: Session,
+    couple_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    boundaries: list[datetime],
+    since: datetime,
+    now: datetime,
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Per partner: notes sent and acknowledgements made per week, notes sent since `since`,
+    and the median hours they took to acknowledge notes they received since `since`.
+
+    `boundaries` are the UTC instants that start each week, then the end of the last one.
+    Three statements however many notes there are.
+    """
+    weeks = len(boundaries) - 1
+    sent = _counts_by_week(
+        session,
+        who=GratitudeNote.author_id,
+        at=GratitudeNote.created_at,
+        couple_id=couple_id,
+        member_ids=member_ids,
+        boundaries=boundaries,
+        since=since,
+        now=now,
+    )
+    acknowledged = _counts_by_week(
+        session,
+        who=GratitudeNote.recipient_id,
+        at=GratitudeNote.acknowledged_at,
+        couple_id=couple_id,
+        member_ids=member_ids,
+        boundaries=boundaries,
+        since=since,
+        now=now,
+    )
+    hours: dict[uuid.UUID, list[float]] = {user_id: [] for user_id in member_ids}
+    # Bounded by the window's notes; PostgreSQL has a median (percentile_cont) but SQLite none.
+    for recipient_id, created_at, acknowledged_at in session.execute(
+        select(
+            GratitudeNote.recipient_id, GratitudeNote.created_at, GratitudeNote.acknowledged_at
+        ).where(
+            GratitudeNote.couple_id == couple_id,
+            GratitudeNote.recipient_id.in_(member_ids),
+            GratitudeNote.created_at >= since,
+            GratitudeNote.created_at <= now,
+            GratitudeNote.acknowledged_at <= now,
+        )
+    ):
+        hours[recipient_id].append((acknowledged_at - created_at).total_seconds() / 3600)
+    result = {}
+    for user_id in member_ids:
+        sent_weekly, sent_recent = sent.get(user_id) or ([0] * weeks, 0)
+        acknowledged_weekly, _ = acknowledged.get(user_id) or ([0] * weeks, 0)
+        result[user_id] = {
+            "sent": sent_weekly,
+            "acknowledged": acknowledged_weekly,
+            "sent_28d": sent_recent,
+            "median_ack_hours_28d": statistics.median(hours[user_id]) if hours[user_id] else None,
+        }
+    return result

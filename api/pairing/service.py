@@ -21,6 +21,7 @@ from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing.models import Couple, CoupleMember, Invite
 from api.prompts import service as prompts_service
+from api.therapists import service as therapists_service
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
 CODE_LENGTH = 8
@@ -54,7 +55,7 @@ def normalize_code(raw: str) -> str | None:
     return code
 
 
-def _new_code() -> str:
+def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
@@ -98,7 +99,7 @@ def create_invite(*, session: Session, user: User, now: datetime) -> Invite:
     for _ in range(5):
         invite = Invite(
             id=uuid.uuid4(),
-            code=_new_code(),
+            code=new_code(),
             inviter_id=user.id,
             status="open",
             created_at=now,
@@ -238,6 +239,7 @@ def _end(session: Session, couple: Couple, now: datetime) -> None:
     notifications_service.cancel_for_couple(session=session, couple_id=couple.id, now=now)
     prompts_service.stop_couple_schedules(session=session, couple_id=couple.id)
     commitments_service.stop_couple_reminders(session=session, couple_id=couple.id)
+    therapists_service.end_couple_grants(session=session, couple_id=couple.id, now=now)
 
 
 def unpair(*, session: Session, user: User, now: datetime) -> None:
@@ -281,6 +283,9 @@ def export_couples(*, session: Session, user: User) -> list[dict[str, Any]]:
                 ),
                 "commitments": commitments_service.export_couple(
                     session=session, couple_id=couple.id, user=user
+                ),
+                "therapist_grants": therapists_service.export_grants(
+                    session=session, couple_id=couple.id
                 ),
             }
         )

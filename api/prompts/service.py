@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import timeutil
 from api.accounts.models import User
+from api.buckets import week_of
 from api.errors import Conflict, NotFound, Unprocessable
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
@@ -162,6 +163,79 @@ def create_schedule(
     session.add(schedule)
     session.commit()
     return schedule
+
+
+def assign(
+    *,
+    session: Session,
+    couple_id: uuid.UUID,
+    therapist_id: uuid.UUID,
+    kind: str,
+    text: str,
+    time: time,
+    timezone: str,
+    days: list[str] | None,
+    now: datetime,
+) -> tuple[Prompt, Schedule]:
+    """A therapist's prompt and its schedule on the couple (no commit: the therapist's use
+    case commits it with the assignment)."""
+    prompt = Prompt(
+        id=uuid.uuid4(),
+        kind=kind,
+        text=text,
+        source="therapist",
+        couple_id=couple_id,
+        created_by=therapist_id,
+        created_at=now,
+    )
+    schedule = Schedule(
+        id=uuid.uuid4(),
+        couple_id=couple_id,
+        kind=kind,
+        prompt_id=prompt.id,
+        days=_normalise_days(days),
+        time=time,
+        timezone=timezone,
+        active=True,
+        created_by=therapist_id,
+        created_at=now,
+        updated_at=now,
+    )
+    schedule.next_fire_at = _next_fire(schedule, now)
+    session.add_all([prompt, schedule])
+    session.flush()
+    return prompt, schedule
+
+
+def remove_schedules(*, session: Session, schedule_ids: list[uuid.UUID]) -> None:
+    """Stops schedules for good (no commit); their past rounds stay."""
+    if schedule_ids:
+        session.execute(delete(Schedule).where(Schedule.id.in_(schedule_ids)))
+
+
+def get_prompt(*, session: Session, prompt_id: uuid.UUID) -> Prompt | None:
+    return session.get(Prompt, prompt_id)
+
+
+def get_schedules(*, session: Session, schedule_ids: list[uuid.UUID]) -> dict[uuid.UUID, Schedule]:
+    if not schedule_ids:
+        return {}
+    return {s.id: s for s in session.scalars(select(Schedule).where(Schedule.id.in_(schedule_ids)))}
+
+
+def complete_rounds(
+    *, session: Session, couple_id: uuid.UUID, limit: int, cursor: Cursor | None
+) -> Page[Round]:
+    """Rounds both partners answered, newest first: the only ones a therapist may read."""
+    return paginate(
+        session,
+        select(Round).where(Round.couple_id == couple_id, Round.completed_at.is_not(None)),
+        at_column=Round.asked_at,
+        id_column=Round.id,
+        limit=limit,
+        cursor=cursor,
+        key=lambda r: Cursor(at=r.asked_at, id=r.id),
+    )
 
 
 def list_schedules(
@@ -589,3 +663,86 @@ def erase_for_user(*, session: Session, user: User) -> None:
     """Part of account erasure: the user's answers and custom prompts go (no commit)."""
     session.execute(delete(Answer).where(Answer.user_id == user.id))
     session.execute(delete(Prompt).where(Prompt.created_by == user.id, Prompt.source == "couple"))
+
+
+# --- weekly figures ---------------------------------------------------------------------------
+
+
+def weekly_counts(
+    *,
+    session: Session,
+    couple_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    boundaries: list[datetime],
+    since: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    """Rounds asked per week and since `since`; per partner, their answers to those rounds and
+    the sum and count of their check-in ratings, each counted in the week the round was asked.
+
+    `boundaries` are the UTC instants that start each week, then the end of the last one.
+    Two statements however many rounds there are.
+    """
+    weeks = len(boundaries) - 1
+    window = (
+        Round.couple_id == couple_id,
+        Round.asked_at >= min(boundaries[0], since),
+        Round.asked_at <= now,
+    )
+    recent = case((Round.asked_at >= since, 1), else_=0)
+    # Grouping by a subquery's columns, not the CASE itself: PostgreSQL does not see two copies
+    # of a CASE with separately bound parameters as the same expression.
+    asked_rows = (
+        select(week_of(Round.asked_at, boundaries).label("week"), recent.label("recent"))
+        .where(*window)
+        .subquery()
+    )
+    asked = [0] * weeks
+    asked_recent = 0
+    for week, count, in_window in session.execute(
+        select(asked_rows.c.week, func.count(), func.sum(asked_rows.c.recent)).group_by(
+            asked_rows.c.week
+        )
+    ):
+        if 0 <= week < weeks:
+            asked[week] = count
+        asked_recent += int(in_window or 0)
+
+    answer_rows = (
+        select(
+            week_of(Round.asked_at, boundaries).label("week"),
+            Answer.user_id,
+            recent.label("recent"),
+            case((Round.kind == "check_in", Answer.rating)).label("rating"),
+        )
+        .select_from(Answer)
+        .join(Round, Round.id == Answer.round_id)
+        .where(*window, Answer.user_id.in_(member_ids))
+        .subquery()
+    )
+    partners: dict[uuid.UUID, dict[str, Any]] = {
+        user_id: {
+            "answered": [0] * weeks,
+            "answered_28d": 0,
+            "rating_sum": [0] * weeks,
+            "rating_count": [0] * weeks,
+        }
+        for user_id in member_ids
+    }
+    for week, user_id, count, in_window, rating_sum, rating_count in session.execute(
+        select(
+            answer_rows.c.week,
+            answer_rows.c.user_id,
+            func.count(),
+            func.sum(answer_rows.c.recent),
+            func.sum(answer_rows.c.rating),
+            func.count(answer_rows.c.rating),
+        ).group_by(answer_rows.c.week, answer_rows.c.user_id)
+    ):
+        figures = partners[user_id]
+        figures["answered_28d"] += int(in_window or 0)
+        if 0 <= week < weeks:
+            figures["answered"][week] = count
+            figures["rating_sum"][week] = int(rating_sum or 0)
+            figures["rating_count"][week] = rating_count
+    return {"asked": asked, "asked_28d": asked_recent, "partners": partners}

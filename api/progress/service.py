@@ -1,0 +1,98 @@
+"""Weekly progress: what each partner did for the other, week by week, and over 28 days.
+
+The same figures serve the couple and their therapist, so nothing here depends on who asks:
+the caller passes the couple, its members and the zone whose Mondays start the weeks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from api import timeutil
+from api.commitments import service as commitments_service
+from api.gratitude import service as gratitude_service
+from api.prompts import service as prompts_service
+
+DEFAULT_WEEKS = 8
+MAX_WEEKS = 52
+SUMMARY_WINDOW = timedelta(days=28)
+_WEEKS_IN_WINDOW = SUMMARY_WINDOW / timedelta(weeks=1)
+
+
+def week_starts(*, today: date, weeks: int) -> list[date]:
+    """The Mondays of the `weeks` weeks ending with the one holding `today`, oldest first."""
+    current = today - timedelta(days=today.weekday())
+    return [current - timedelta(weeks=weeks - 1 - index) for index in range(weeks)]
+
+
+def couple_progress(
+    *,
+    session: Session,
+    couple_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    timezone: str,
+    weeks: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """Each partner's weekly figures and 28-day summary, keyed by their id.
+
+    Weeks start at local midnight on Monday in `timezone`. A fixed number of aggregate
+    statements whatever the amount of data: the week boundaries are computed here, as UTC
+    instants (a DST week is 167 or 169 hours long), and each domain buckets by them in SQL.
+    """
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise ValueError(f"weeks must be 1..{MAX_WEEKS}, got {weeks}")
+    tz = ZoneInfo(timezone)
+    starts = week_starts(today=timeutil.local_date(now, tz), weeks=weeks)
+    boundaries = [
+        timeutil.local_instant(day, time(0), tz)
+        for day in [*starts, starts[-1] + timedelta(weeks=1)]
+    ]
+    since = now - SUMMARY_WINDOW
+    scope = {"session": session, "couple_id": couple_id, "member_ids": member_ids, "now": now}
+    gratitude = gratitude_service.weekly_counts(**scope, boundaries=boundaries, since=since)
+    rounds = prompts_service.weekly_counts(**scope, boundaries=boundaries, since=since)
+    commitments = commitments_service.weekly_counts(**scope, week_starts=starts)
+
+    def partner_week(user_id: uuid.UUID, week: int) -> dict[str, Any]:
+        answers = rounds["partners"][user_id]
+        rated = answers["rating_count"][week]
+        return {
+            "gratitude_sent": gratitude[user_id]["sent"][week],
+            "gratitude_acknowledged": gratitude[user_id]["acknowledged"][week],
+            "rounds_asked": rounds["asked"][week],
+            "rounds_answered": answers["answered"][week],
+            "mean_check_in_rating": answers["rating_sum"][week] / rated if rated else None,
+            "commitments_due": commitments[user_id]["due"][week],
+            "commitments_kept": commitments[user_id]["kept"][week],
+            "commitments_confirmed": commitments[user_id]["confirmed"][week],
+        }
+
+    def summary(user_id: uuid.UUID) -> dict[str, Any]:
+        asked = rounds["asked_28d"]
+        due = commitments[user_id]["due_28d"]
+        return {
+            "answer_rate_28d": rounds["partners"][user_id]["answered_28d"] / asked
+            if asked
+            else None,
+            "kept_rate_28d": commitments[user_id]["kept_28d"] / due if due else None,
+            "gratitude_per_week_28d": gratitude[user_id]["sent_28d"] / _WEEKS_IN_WINDOW,
+            "median_ack_hours_28d": gratitude[user_id]["median_ack_hours_28d"],
+        }
+
+    return {
+        "timezone": timezone,
+        "weeks": [
+            {
+                "week_start": start,
+                "partners": {str(user_id): partner_week(user_id, week) for user_id in member_ids},
+            }
+            for week, start in enumerate(starts)
+        ],
+        "summary": {str(user_id): summary(user_id) for user_id in member_ids},
+    }

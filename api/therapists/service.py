@@ -1,0 +1,582 @@
+"""Therapist access: link codes, two-partner consent, the access log, content and assignments.
+
+Consent is checked on every therapist request (never cached in a token), so a revocation takes
+effect at once; every request about a couple is logged, allowed or denied, without content.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.accounts.models import User
+from api.errors import Conflict, Forbidden, Gone, NotFound
+from api.gratitude import service as gratitude_service
+from api.notifications import service as notifications_service
+from api.pagination import Cursor, Page, paginate
+from api.pairing import service as pairing_service
+from api.pairing.models import Couple
+from api.progress import service as progress_service
+from api.prompts import service as prompts_service
+from api.therapists.models import AccessLogEntry, Assignment, Grant, GrantApproval, LinkCode
+
+LINK_CODE_LIFETIME = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class GrantView:
+    id: uuid.UUID
+    therapist: dict[str, Any]
+    scope: str
+    status: str
+    approvals: list[uuid.UUID]
+    created_at: datetime
+    activated_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TherapistCouple:
+    id: uuid.UUID
+    partners: list[dict[str, Any]]
+    scope: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    id: uuid.UUID
+    prompt: Any
+    schedule: Any
+    created_at: datetime
+
+
+# --- link codes and grants (the couple's side) -------------------------------------------------
+
+
+def create_link_code(*, session: Session, therapist: User, now: datetime) -> LinkCode:
+    """A code the therapist hands to couples; it serves several couples for 72 hours."""
+    for _ in range(5):
+        link = LinkCode(
+            id=uuid.uuid4(),
+            code=pairing_service.new_code(),
+            therapist_id=therapist.id,
+            created_at=now,
+            expires_at=now + LINK_CODE_LIFETIME,
+        )
+        try:
+            with session.begin_nested():
+                session.add(link)
+            break
+        except IntegrityError:
+            continue
+    else:
+        raise RuntimeError("could not draw a free link code")
+    session.commit()
+    return link
+
+
+def _grant_view(session: Session, grant: Grant) -> GrantView:
+    therapist = session.get(User, grant.therapist_id) if grant.therapist_id else None
+    return GrantView(
+        id=grant.id,
+        therapist={
+            "id": grant.therapist_id,
+            "display_name": therapist.display_name if therapist else None,
+        },
+        scope=grant.scope,
+        status=grant.status,
+        approvals=[a.user_id for a in grant.approvals],
+        created_at=grant.created_at,
+        activated_at=grant.activated_at,
+        revoked_at=grant.revoked_at,
+    )
+
+
+def add_therapist(
+    *, session: Session, couple: Couple, user: User, code: str, scope: str, now: datetime
+) -> GrantView:
+    """One partner invites a therapist; access starts only once the other approves too."""
+    normalized = pairing_service.normalize_code(code)
+    link = (
+        session.scalar(select(LinkCode).where(LinkCode.code == normalized)) if normalized else None
+    )
+    if link is None:
+        raise NotFound("link_code_not_found", "No therapist has this code.")
+    if link.expires_at <= now:
+        raise Gone("link_code_expired", "This code has expired; ask your therapist for a new one.")
+    grant = Grant(
+        id=uuid.uuid4(),
+        couple_id=couple.id,
+        therapist_id=link.therapist_id,
+        scope=scope,
+        status="pending",
+        added_by=user.id,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(grant)
+    except IntegrityError as exc:
+        raise Conflict("already_granted", "This therapist already has or awaits access.") from exc
+    session.add(GrantApproval(grant_id=grant.id, user_id=user.id, approved_at=now))
+    partner_id = couple.partner_id_of(user.id)
+    therapist = session.get(User, link.therapist_id)
+    therapist_name = therapist.display_name if therapist else "a therapist"
+    if partner_id is not None:
+        notifications_service.enqueue(
+            session=session,
+            recipient_id=partner_id,
+            couple_id=couple.id,
+            kind="therapist",
+            title="A therapist awaits your approval",
+            body=f"{user.display_name} invited {therapist_name} to see how you are doing. "
+            "Nothing is shared until you approve.",
+            data={"grant_id": str(grant.id)},
+            dedupe_key=f"therapist:{grant.id}",
+            now=now,
+        )
+    session.commit()
+    session.refresh(grant)
+    return _grant_view(session, grant)
+
+
+def _couple_grant(session: Session, couple: Couple, grant_id: uuid.UUID) -> Grant:
+    grant = session.get(Grant, grant_id)
+    if grant is None or grant.couple_id != couple.id:
+        raise NotFound()
+    return grant
+
+
+def approve(
+    *, session: Session, couple: Couple, user: User, grant_id: uuid.UUID, now: datetime
+) -> GrantView:
+    """The second approval makes the grant active."""
+    grant = _couple_grant(session, couple, grant_id)
+    if grant.status == "revoked":
+        raise Conflict("grant_revoked", "This access was ended; add the therapist again.")
+    if any(a.user_id == user.id for a in grant.approvals):
+        raise Conflict("already_approved", "You already approved this.")
+    session.add(GrantApproval(grant_id=grant.id, user_id=user.id, approved_at=now))
+    session.flush()
+    session.refresh(grant, ["approvals"])
+    if set(couple.member_ids()) <= {a.user_id for a in grant.approvals}:
+        grant.status = "active"
+        grant.activated_at = now
+    session.commit()
+    return _grant_view(session, grant)
+
+
+def _end_grants(session: Session, grants: list[Grant], now: datetime) -> None:
+    for grant in grants:
+        if grant.status != "revoked":
+            grant.status = "revoked"
+            grant.revoked_at = now
+    # The therapist's questions stop with their access; past rounds stay with the couple.
+    assignments = session.scalars(
+        select(Assignment).where(
+            Assignment.grant_id.in_([g.id for g in grants]), Assignment.deleted_at.is_(None)
+        )
+    ).all()
+    prompts_service.remove_schedules(
+        session=session, schedule_ids=[a.schedule_id for a in assignments if a.schedule_id]
+    )
+    for assignment in assignments:
+        assignment.deleted_at = now
+
+
+def revoke(*, session: Session, couple: Couple, grant_id: uuid.UUID, now: datetime) -> None:
+    """Either partner ends access at once; ending an ended grant is fine."""
+    grant = _couple_grant(session, couple, grant_id)
+    _end_grants(session, [grant], now)
+    session.commit()
+
+
+def list_grants(
+    *, session: Session, couple: Couple, limit: int, cursor: Cursor | None
+) -> Page[GrantView]:
+    page = paginate(
+        session,
+        select(Grant).where(Grant.couple_id == couple.id),
+        at_column=Grant.created_at,
+        id_column=Grant.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[_grant_view(session, g) for g in page.items], next_cursor=page.next_cursor)
+
+
+def get_grant(*, session: Session, couple: Couple, grant_id: uuid.UUID) -> GrantView:
+    return _grant_view(session, _couple_grant(session, couple, grant_id))
+
+
+def access_log(
+    *, session: Session, couple: Couple, grant_id: uuid.UUID, limit: int, cursor: Cursor | None
+) -> Page[AccessLogEntry]:
+    """What this therapist asked about the couple, and whether it was allowed."""
+    grant = _couple_grant(session, couple, grant_id)
+    return paginate(
+        session,
+        select(AccessLogEntry).where(
+            AccessLogEntry.couple_id == couple.id, AccessLogEntry.therapist_id == grant.therapist_id
+        ),
+        at_column=AccessLogEntry.at,
+        id_column=AccessLogEntry.id,
+        limit=limit,
+        cursor=cursor,
+        key=lambda e: Cursor(at=e.at, id=e.id),
+    )
+
+
+def end_couple_grants(*, session: Session, couple_id: uuid.UUID, now: datetime) -> None:
+    """The couple ended: every grant ends with it (no commit)."""
+    grants = session.scalars(
+        select(Grant).where(Grant.couple_id == couple_id, Grant.status != "revoked")
+    ).all()
+    _end_grants(session, list(grants), now)
+
+
+def erase_for_therapist(*, session: Session, user: User, now: datetime) -> None:
+    """Part of account erasure for a therapist: their grants end and their assignment schedules
+    stop (no commit); link codes go with the account."""
+    grants = session.scalars(select(Grant).where(Grant.therapist_id == user.id)).all()
+    _end_grants(session, list(grants), now)
+
+
+def export_grants(*, session: Session, couple_id: uuid.UUID) -> list[dict[str, Any]]:
+    grants = session.scalars(
+        select(Grant).where(Grant.couple_id == couple_id).order_by(Grant.created_at)
+    ).all()
+    return [
+        {
+            "id": str(v.id),
+            "therapist": {
+                "id": str(v.therapist["id"]) if v.therapist["id"] else None,
+                "display_name": v.therapist["display_name"],
+            },
+            "scope": v.scope,
+            "status": v.status,
+            "created_at": v.created_at.isoformat(),
+            "revoked_at": v.revoked_at.isoformat() if v.revoked_at else None,
+        }
+        for v in (_grant_view(session, g) for g in grants)
+    ]
+
+
+# --- the therapist's side ---------------------------------------------------------------------
+
+
+def authorize(
+    *,
+    session: Session,
+    therapist: User,
+    couple_id: uuid.UUID,
+    action: str,
+    path: str,
+    now: datetime,
+    content: bool = False,
+) -> Grant:
+    """Checks consent for this request and logs it, allowed or denied, before answering.
+
+    No grant, a pending or revoked one, or another couple: 404. Content without the
+    `summary_and_content` scope: 403 scope_denied.
+    """
+    grant = session.scalar(
+        select(Grant).where(
+            Grant.couple_id == couple_id,
+            Grant.therapist_id == therapist.id,
+            Grant.status == "active",
+        )
+    )
+    denied: Exception | None = None
+    if grant is None:
+        denied = NotFound()
+    elif content and grant.scope != "summary_and_content":
+        denied = Forbidden("scope_denied", "The couple shares summaries only.")
+    if session.get(Couple, couple_id) is not None:
+        session.add(
+            AccessLogEntry(
+                couple_id=couple_id,
+                therapist_id=therapist.id,
+                grant_id=grant.id if grant else None,
+                action=action,
+                path=path[:300],
+                outcome="denied" if denied else "allowed",
+                at=now,
+            )
+        )
+        session.commit()
+    if denied is not None:
+        raise denied
+    return grant
+
+
+def therapist_couples(
+    *, session: Session, therapist: User, limit: int, cursor: Cursor | None
+) -> Page[TherapistCouple]:
+    page = paginate(
+        session,
+        select(Grant).where(Grant.therapist_id == therapist.id, Grant.status == "active"),
+        at_column=Grant.created_at,
+        id_column=Grant.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    items = []
+    for grant in page.items:
+        couple = session.get(Couple, grant.couple_id)
+        members = [session.get(User, user_id) for user_id in couple.member_ids()]
+        items.append(
+            TherapistCouple(
+                id=couple.id,
+                partners=[{"id": m.id, "display_name": m.display_name} for m in members if m],
+                scope=grant.scope,
+                since=grant.activated_at or grant.created_at,
+            )
+        )
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+def couple_progress(
+    *,
+    session: Session,
+    therapist: User,
+    couple_id: uuid.UUID,
+    weeks: int,
+    path: str,
+    now: datetime,
+) -> dict[str, Any]:
+    authorize(
+        session=session,
+        therapist=therapist,
+        couple_id=couple_id,
+        action="progress.read",
+        path=path,
+        now=now,
+    )
+    couple = session.get(Couple, couple_id)
+    return progress_service.couple_progress(
+        session=session,
+        couple_id=couple_id,
+        member_ids=couple.member_ids(),
+        timezone=therapist.timezone,
+        weeks=weeks,
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class ContentRound:
+    id: uuid.UUID
+    kind: str
+    prompt: dict[str, Any]
+    asked_at: datetime
+    answers: list[dict[str, Any]]
+
+
+def couple_rounds(
+    *,
+    session: Session,
+    therapist: User,
+    couple_id: uuid.UUID,
+    limit: int,
+    cursor: Cursor | None,
+    path: str,
+    now: datetime,
+) -> Page[ContentRound]:
+    """Answered rounds with both answers: answer to reveal holds for the therapist too."""
+    authorize(
+        session=session,
+        therapist=therapist,
+        couple_id=couple_id,
+        action="rounds.read",
+        path=path,
+        now=now,
+        content=True,
+    )
+    page = prompts_service.complete_rounds(
+        session=session, couple_id=couple_id, limit=limit, cursor=cursor
+    )
+    return Page(
+        items=[
+            ContentRound(
+                id=r.id,
+                kind=r.kind,
+                prompt={"id": r.prompt_id, "text": r.prompt_text},
+                asked_at=r.asked_at,
+                answers=[
+                    {
+                        "user_id": a.user_id,
+                        "text": a.text,
+                        "rating": a.rating,
+                        "created_at": a.created_at,
+                    }
+                    for a in r.answers
+                ],
+            )
+            for r in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+def couple_gratitude(
+    *,
+    session: Session,
+    therapist: User,
+    couple_id: uuid.UUID,
+    limit: int,
+    cursor: Cursor | None,
+    path: str,
+    now: datetime,
+):
+    authorize(
+        session=session,
+        therapist=therapist,
+        couple_id=couple_id,
+        action="gratitude.read",
+        path=path,
+        now=now,
+        content=True,
+    )
+    return gratitude_service.list_couple_notes(
+        session=session, couple_id=couple_id, limit=limit, cursor=cursor
+    )
+
+
+def _assignment_view(session: Session, assignment: Assignment) -> AssignmentView:
+    prompt = (
+        prompts_service.get_prompt(session=session, prompt_id=assignment.prompt_id)
+        if assignment.prompt_id
+        else None
+    )
+    schedule = prompts_service.get_schedules(
+        session=session, schedule_ids=[assignment.schedule_id] if assignment.schedule_id else []
+    ).get(assignment.schedule_id)
+    return AssignmentView(
+        id=assignment.id, prompt=prompt, schedule=schedule, created_at=assignment.created_at
+    )
+
+
+def create_assignment(
+    *,
+    session: Session,
+    therapist: User,
+    couple_id: uuid.UUID,
+    kind: str,
+    text: str,
+    time: time,
+    path: str,
+    now: datetime,
+    days: list[str] | None = None,
+    timezone: str | None = None,
+) -> AssignmentView:
+    """A therapist's question, asked on a schedule by the same worker; works with either
+    scope, since it reveals nothing."""
+    grant = authorize(
+        session=session,
+        therapist=therapist,
+        couple_id=couple_id,
+        action="assignments.create",
+        path=path,
+        now=now,
+    )
+    if timezone is None:
+        adder = session.get(User, grant.added_by) if grant.added_by else None
+        timezone = adder.timezone if adder else therapist.timezone
+    prompt, schedule = prompts_service.assign(
+        session=session,
+        couple_id=couple_id,
+        therapist_id=therapist.id,
+        kind=kind,
+        text=text,
+        time=time,
+        timezone=timezone,
+        days=days,
+        now=now,
+    )
+    assignment = Assignment(
+        id=uuid.uuid4(),
+        couple_id=couple_id,
+        therapist_id=therapist.id,
+        grant_id=grant.id,
+        prompt_id=prompt.id,
+        schedule_id=schedule.id,
+        created_at=now,
+    )
+    session.add(assignment)
+    session.commit()
+    return AssignmentView(id=assignment.id, prompt=prompt, schedule=schedule, created_at=now)
+
+
+def list_assignments(
+    *,
+    session: Session,
+    therapist: User,
+    couple_id: uuid.UUID,
+    limit: int,
+    cursor: Cursor | None,
+    path: str,
+    now: datetime,
+) -> Page[AssignmentView]:
+    authorize(
+        session=session,
+        therapist=therapist,
+        couple_id=couple_id,
+        action="assignments.read",
+        path=path,
+        now=now,
+    )
+    page = paginate(
+        session,
+        select(Assignment).where(
+            Assignment.couple_id == couple_id,
+            Assignment.therapist_id == therapist.id,
+            Assignment.deleted_at.is_(None),
+        ),
+        at_column=Assignment.created_at,
+        id_column=Assignment.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(
+        items=[_assignment_view(session, a) for a in page.items], next_cursor=page.next_cursor
+    )
+
+
+def delete_assignment(
+    *,
+    session: Session,
+    therapist: User,
+    couple_id: uuid.UUID,
+    assignment_id: uuid.UUID,
+    path: str,
+    now: datetime,
+) -> None:
+    """Stops the assignment's schedule; its prompt and past rounds stay."""
+    authorize(
+        session=session,
+        therapist=therapist,
+        couple_id=couple_id,
+        action="assignments.delete",
+        path=path,
+        now=now,
+    )
+    assignment = session.get(Assignment, assignment_id)
+    if (
+        assignment is None
+        or assignment.couple_id != couple_id
+        or assignment.therapist_id != therapist.id
+        or assignment.deleted_at is not None
+    ):
+        raise NotFound()
+    if assignment.schedule_id:
+        prompts_service.remove_schedules(session=session, schedule_ids=[assignment.schedule_id])
+    assignment.deleted_at = now
+    session.commit()

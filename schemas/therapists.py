@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from api.prompts.models import PROMPT_KINDS
+from api.therapists.models import GRANT_STATUSES, SCOPES
+from schemas.common import LocalTime, PageSchema, StrictSchema, Timezone
+from schemas.gratitude import GratitudeSchema
+from schemas.prompts import TIME_DOC, Days, PromptSchema, ScheduleSchema
+
+
+class LinkCodeSchema(StrictSchema):
+    code = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    expires_at = fields.DateTime(dump_only=True)
+
+
+class TherapistRefSchema(StrictSchema):
+    id = fields.UUID(dump_only=True, allow_none=True)
+    display_name = fields.String(dump_only=True, allow_none=True)
+
+
+class GrantSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    therapist = fields.Nested(TherapistRefSchema, dump_only=True)
+    scope = fields.String(dump_only=True, metadata={"enum": list(SCOPES)})
+    status = fields.String(dump_only=True, metadata={"enum": list(GRANT_STATUSES)})
+    approvals = fields.List(fields.UUID(), dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    activated_at = fields.DateTime(dump_only=True, allow_none=True)
+    revoked_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class GrantCreateSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    scope = fields.String(load_default="summary", validate=validate.OneOf(SCOPES))
+
+
+class GrantPageSchema(PageSchema):
+    items = fields.List(fields.Nested(GrantSchema), required=True)
+
+
+class AccessLogEntrySchema(StrictSchema):
+    at = fields.DateTime(dump_only=True)
+    action = fields.String(dump_only=True)
+    path = fields.String(dump_only=True)
+    outcome = fields.String(dump_only=True, metadata={"enum": ["allowed", "denied"]})
+
+
+class AccessLogPageSchema(PageSchema):
+    items = fields.List(fields.Nested(AccessLogEntrySchema), required=True)
+
+
+class CouplePartnerSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    display_name = fields.String(dump_only=True)
+
+
+class TherapistCoupleSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    partners = fields.List(fields.Nested(CouplePartnerSchema), dump_only=True)
+    scope = fields.String(dump_only=True, metadata={"enum": list(SCOPES)})
+    since = fields.DateTime(dump_only=True)
+
+
+class TherapistCouplePageSchema(PageSchema):
+    items = fields.List(fields.Nested(TherapistCoupleSchema), required=True)
+
+
+class ContentAnswerSchema(StrictSchema):
+    user_id = fields.UUID(dump_only=True)
+    text = fields.String(dump_only=True, allow_none=True)
+    rating = fields.Integer(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class ContentPromptSchema(StrictSchema):
+    id = fields.UUID(dump_only=True, allow_none=True)
+    text = fields.String(dump_only=True)
+
+
+class ContentRoundSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    kind = fields.String(dump_only=True)
+    prompt = fields.Nested(ContentPromptSchema, dump_only=True)
+    asked_at = fields.DateTime(dump_only=True)
+    answers = fields.List(fields.Nested(ContentAnswerSchema), dump_only=True)
+
+
+class ContentRoundPageSchema(PageSchema):
+    items = fields.List(fields.Nested(ContentRoundSchema), required=True)
+
+
+class ContentGratitudePageSchema(PageSchema):
+    items = fields.List(fields.Nested(GratitudeSchema), required=True)
+
+
+class AssignmentSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    prompt = fields.Nested(PromptSchema, dump_only=True, allow_none=True)
+    schedule = fields.Nested(ScheduleSchema, dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class AssignmentCreateSchema(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(PROMPT_KINDS))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    days = Days(load_default=None)
+    time = LocalTime(required=True, metadata=TIME_DOC)
+    timezone = Timezone(allow_none=True, load_default=None)
+
+
+class AssignmentPageSchema(PageSchema):
+    items = fields.List(fields.Nested(AssignmentSchema), required=True)

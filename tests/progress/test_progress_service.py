@@ -1,0 +1,257 @@
+"""couple_progress() directly: a fixed number of statements, and figures that agree with the
+commitments' own day-by-day definition."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event, insert
+
+from api import timeutil
+from api.commitments import service as commitments_service
+from api.commitments.models import Commitment, CommitmentCheck
+from api.db import make_session_factory
+from api.gratitude.models import GratitudeNote
+from api.progress.service import couple_progress, week_starts
+from api.prompts.models import Answer, Round
+from tests.factories import pair
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # Monday, 13:00 in Paris
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture
+def statements(engine):
+    """The SQL statements sent through the test engine while the test runs."""
+    seen: list[str] = []
+
+    def _record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", _record)
+
+
+def fill(session, couple_id, a, b, *, notes, rounds, commitments, history_days):
+    """Bulk-inserts a couple's history, spread back from NOW over `history_days`."""
+    step = timedelta(days=history_days) / notes
+    note_rows = []
+    for i in range(notes):
+        created = NOW - step * (i + 1)
+        author, recipient = (a, b) if i % 3 else (b, a)
+        acknowledged = created + timedelta(minutes=37 * (i % 50)) if i % 2 else None
+        note_rows.append(
+            {
+                "id": uuid.uuid4(),
+                "couple_id": couple_id,
+                "author_id": author,
+                "recipient_id": recipient,
+                "text": "Thanks",
+                "created_at": created,
+                "acknowledged_at": acknowledged,
+            }
+        )
+    session.execute(insert(GratitudeNote), note_rows)
+    step = timedelta(days=history_days) / rounds
+    round_rows, answer_rows = [], []
+    for i in range(rounds):
+        asked = NOW - step * (i + 1)
+        kind = "check_in" if i % 2 else "gratitude"
+        round_id = uuid.uuid4()
+        round_rows.append(
+            {
+                "id": round_id,
+                "couple_id": couple_id,
+                "kind": kind,
+                "prompt_text": "How connected do you feel?",
+                "asked_at": asked,
+            }
+        )
+        for n, user_id in enumerate((a, b)[: 1 + i % 2]):
+            answer_rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "round_id": round_id,
+                    "user_id": user_id,
+                    "text": None if kind == "check_in" else "You",
+                    "rating": 1 + (i + n) % 5 if kind == "check_in" else None,
+                    "created_at": asked + timedelta(hours=1),
+                }
+            )
+    session.execute(insert(Round), round_rows)
+    session.execute(insert(Answer), answer_rows)
+    start = NOW.date() - timedelta(days=history_days)
+    check_rows = []
+    for i in range(commitments):
+        commitment_id = uuid.uuid4()
+        session.execute(
+            insert(Commitment),
+            [
+                {
+                    "id": commitment_id,
+                    "couple_id": couple_id,
+                    "owner_id": (a, b)[i % 2],
+                    "title": "Call",
+                    "days": None,
+                    "due_time": time(8, 0),
+                    "timezone": "Europe/Paris",
+                    "start_date": start,
+                    "created_at": NOW - timedelta(days=history_days),
+                    "updated_at": NOW - timedelta(days=history_days),
+                }
+            ],
+        )
+        for day in range(history_days):
+            check_rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "commitment_id": commitment_id,
+                    "date": start + timedelta(days=day),
+                    "status": "kept" if day % 4 else "missed",
+                    "created_at": NOW - timedelta(days=history_days - day),
+                    "confirmed_at": NOW if day % 3 == 1 else None,
+                }
+            )
+    session.execute(insert(CommitmentCheck), check_rows)
+    session.commit()
+    return len(note_rows), len(round_rows), len(answer_rows), len(check_rows)
+
+
+def test_the_number_of_statements_does_not_grow_with_the_data(factory, session, engine, statements):
+    small_a, small_b, small = pair(factory)
+    large_a, large_b, large = pair(factory)
+    ids = {small: [small_a.user.id, small_b.user.id], large: [large_a.user.id, large_b.user.id]}
+    small_size = fill(
+        session, small, *ids[small], notes=6, rounds=4, commitments=1, history_days=20
+    )
+    large_size = fill(
+        session, large, *ids[large], notes=600, rounds=400, commitments=4, history_days=500
+    )
+    assert all(big >= 10 * little for big, little in zip(large_size, small_size, strict=True))
+
+    def run(couple_id):
+        statements.clear()
+        with make_session_factory(engine)() as s:
+            result = couple_progress(
+                session=s,
+                couple_id=couple_id,
+                member_ids=ids[couple_id],
+                timezone="Europe/Paris",
+                weeks=52,
+                now=NOW,
+            )
+        return [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")], result
+
+    small_sql, _ = run(small)
+    large_sql, result = run(large)
+    # Notes sent and acknowledged, ack durations, rounds asked, answers, commitments, checks.
+    assert len(small_sql) == len(large_sql) == 7
+    # And the large couple's figures add up: every note since the first Monday is counted.
+    first_monday = timeutil.local_instant(date(2025, 12, 1), time(0), PARIS)
+    expected_sent = sum(
+        1 for i in range(600) if NOW - timedelta(days=500) / 600 * (i + 1) >= first_monday
+    )
+    counted = sum(
+        w["partners"][str(user_id)]["gratitude_sent"]
+        for w in result["weeks"]
+        for user_id in ids[large]
+    )
+    assert counted == expected_sent
+    assert result["weeks"][0]["week_start"] == date(2025, 12, 1)
+
+
+def brute_force(c, checks, *, first, last, today, now):
+    """Due and kept dates first..last, one day at a time, as the commitments service counts."""
+    statuses = {day: status for day, (status, _) in checks.items()}
+    due = kept = 0
+    day = max(first, c.start_date)
+    while day <= min(last, today):
+        if commitments_service._counts_as_due(c, day, statuses, today, now):
+            due += 1
+            kept += statuses.get(day) == "kept"
+        day += timedelta(days=1)
+    return due, kept
+
+
+SHAPES = [
+    {"days": None, "date": None},
+    {"days": ["mon", "wed", "fri"], "date": None},
+    {"days": ["sun"], "date": None},
+    {"days": None, "date": date(2026, 11, 10)},
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("zone", ["Europe/Paris", "Pacific/Auckland", "America/Los_Angeles"])
+@pytest.mark.parametrize("deleted", [False, True])
+def test_occurrence_arithmetic_matches_the_day_by_day_definition(shape, zone, deleted):
+    rng = random.Random(f"{shape}{zone}{deleted}")
+    c = Commitment(
+        id=uuid.uuid4(),
+        due_time=time(rng.choice([7, 12, 23]), 30),
+        timezone=zone,
+        start_date=date(2026, 10, 1) + timedelta(days=rng.randrange(40)),
+        deleted_at=NOW - timedelta(hours=rng.randrange(1, 200)) if deleted else None,
+        **shape,
+    )
+    # Checks on due dates, plus one on a date no longer due, as after a change of schedule.
+    checks = {
+        c.start_date + timedelta(days=offset): (rng.choice(["kept", "missed"]), rng.random() < 0.5)
+        for offset in range(60)
+        if commitments_service.is_due(c, c.start_date + timedelta(days=offset))
+        and rng.random() < 0.6
+    }
+    checks[c.start_date + timedelta(days=3)] = ("kept", True)
+    stop = min(NOW, c.deleted_at) if c.deleted_at else NOW
+    today = timeutil.local_date(stop, ZoneInfo(zone))
+    stopped = {k: v for k, v in checks.items() if k <= today}
+    for start in week_starts(today=date(2026, 11, 23), weeks=10):
+        span = {"first": start, "last": start + timedelta(days=6), "today": today, "now": stop}
+        due, kept, confirmed = commitments_service._occurrences(c, stopped, **span)
+        assert (due, kept) == brute_force(c, stopped, **span), start
+        assert confirmed <= kept
+    if not deleted:
+        real_today = timeutil.local_date(NOW, ZoneInfo(zone))
+        due, kept, _ = commitments_service._occurrences(
+            c, stopped, first=real_today - timedelta(days=27), last=real_today, today=today, now=NOW
+        )
+        statuses = {day: status for day, (status, _) in stopped.items()}
+        rate = commitments_service._kept_rate(c, statuses, today, NOW)
+        assert (kept / due if due else None) == rate
+
+
+def test_only_the_members_passed_appear(factory, session):
+    a, b, couple_id = pair(factory)
+    fill(
+        session, couple_id, a.user.id, b.user.id, notes=5, rounds=3, commitments=2, history_days=10
+    )
+    # As after one partner erased their account: the couple's figures for the one left.
+    result = couple_progress(
+        session=session,
+        couple_id=couple_id,
+        member_ids=[a.user.id],
+        timezone="Europe/Paris",
+        weeks=2,
+        now=NOW,
+    )
+    assert set(result["summary"]) == {a.id}
+    assert all(set(w["partners"]) == {a.id} for w in result["weeks"])
+    assert sum(w["partners"][a.id]["rounds_asked"] for w in result["weeks"]) >= 1
+
+
+@pytest.mark.parametrize("weeks", [0, 53])
+def test_weeks_out_of_range_is_a_programming_error(session, weeks):
+    with pytest.raises(ValueError):
+        couple_progress(
+            session=session,
+            couple_id=uuid.uuid4(),
+            member_ids=[],
+            timezone="UTC",
+            weeks=weeks,
+            now=NOW,
+        )
