@@ -15,6 +15,7 @@ from api.auth.context import authenticate_request
 from api.config import check_config, load_config
 from api.errors import register_error_handlers
 from api.extensions import api, limiter
+from api.idempotency import hooks as idempotency_hooks
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -100,6 +101,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.before_request(_assign_request_id)
     app.before_request(authenticate_request)
+    # After authentication: a stored answer is replayed only to its own, authorised caller.
+    idempotency_hooks.init_app(app)
+    idempotency_hooks.document(api.spec)
     app.after_request(_echo_request_id)
     return app
 

@@ -5,6 +5,7 @@ from api.auth.models import AuthSession, RefreshToken
 from api.commitments.models import Commitment, CommitmentCheck
 from api.db import Base
 from api.gratitude.models import GratitudeNote
+from api.idempotency.models import IdempotencyRecord
 from api.notifications.models import Notification, NotificationSettings
 from api.pairing.models import Couple, CoupleMember, Invite
 from api.prompts.models import Answer, Prompt, Round, Schedule
@@ -14,6 +15,7 @@ __all__ = [
     "AccessLogEntry",
     "Assignment",
     "Grant",
+    "IdempotencyRecord",
     "GrantApproval",
     "LinkCode",
     "Commitment",

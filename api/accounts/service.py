@@ -15,6 +15,7 @@ from api.auth.tokens import hash_token
 from api.commitments import service as commitments_service
 from api.errors import NotFound
 from api.gratitude import service as gratitude_service
+from api.idempotency.models import IdempotencyRecord
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
@@ -123,6 +124,7 @@ def erase_account(*, session: Session, user: User, now: datetime) -> None:
     prompts_service.erase_for_user(session=session, user=user)
     gratitude_service.erase_for_user(session=session, user=user)
     commitments_service.erase_for_user(session=session, user=user)
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user.id))
     session.execute(delete(Device).where(Device.user_id == user.id))
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     session.delete(user)
