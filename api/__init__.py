@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 from typing import Any
 
 from flask import Flask, g, request
 
-from api import db
+from api import db, observability
 from api.auth import passwords
 from api.auth.context import authenticate_request
 from api.config import check_config, load_config
@@ -55,9 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"],
         RATELIMIT_ENABLED=app.config["RATELIMIT_ENABLED"],
-        JSON_SORT_KEYS=False,
     )
-    logging.basicConfig(level=logging.INFO)
     passwords.configure(
         memory_kib=app.config["ARGON2_MEMORY_KIB"],
         time_cost=app.config["ARGON2_TIME_COST"],
@@ -65,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
 
     db.init_app(app)
+    observability.init_app(app)
     api.init_app(app)
     limiter.init_app(app)
     register_error_handlers(app)
@@ -95,9 +93,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ):
         api.register_blueprint(blueprint)
 
+    from api.demo import demo_command
     from api.worker import worker_command
 
     app.cli.add_command(worker_command)
+    app.cli.add_command(demo_command)
 
     app.before_request(_assign_request_id)
     app.before_request(authenticate_request)

@@ -36,6 +36,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "JWT_ISSUER": env.get("JWT_ISSUER", "steady"),
         "JWT_AUDIENCE": env.get("JWT_AUDIENCE", "steady-api"),
         "ACCESS_TOKEN_TTL_SECONDS": int(env.get("ACCESS_TOKEN_TTL_SECONDS", "900")),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # Scrapes of /metrics present it as a bearer token; unset, only loopback may scrape.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        "WORKER_METRICS_PORT": int(env.get("WORKER_METRICS_PORT", "0")),
+        "NOTIFICATION_RETENTION_DAYS": int(env.get("NOTIFICATION_RETENTION_DAYS", "90")),
+        "INVITE_RETENTION_DAYS": int(env.get("INVITE_RETENTION_DAYS", "30")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
         # Argon2id cost; OWASP's minimum for argon2id is 19 MiB, 2 iterations, 1 lane.
         "ARGON2_MEMORY_KIB": int(env.get("ARGON2_MEMORY_KIB", "19456")),
@@ -63,3 +69,26 @@ def check_config(config: Mapping[str, Any]) -> None:
         )
     if config["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(config["SECRET_KEY"]) < 32:
         raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters.")
+    if config["PUSH_BACKEND"] == "fcm":
+        credentials = config.get("FIREBASE_CREDENTIALS_FILE") or config.get(
+            "GOOGLE_APPLICATION_CREDENTIALS"
+        )
+        if not credentials or not Path(credentials).is_file():
+            raise ConfigError(
+                "PUSH_BACKEND=fcm needs a service-account file in FIREBASE_CREDENTIALS_FILE or "
+                "GOOGLE_APPLICATION_CREDENTIALS."
+            )
+
+
+def check_serving(config: Mapping[str, Any], *, workers: int) -> None:
+    """Refuses serving setups that lose data or lock up: SQLite has one writer at a time."""
+    check_config(config)
+    if (
+        config["STEADY_ENV"] == "production"
+        and config["DATABASE_URL"].startswith("sqlite")
+        and workers > 1
+    ):
+        raise ConfigError(
+            f"SQLite cannot serve {workers} gunicorn workers in production; "
+            "use PostgreSQL (DATABASE_URL) or a single worker."
+        )

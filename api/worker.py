@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from prometheus_client import start_http_server
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import utcnow
@@ -28,6 +29,9 @@ from api.notifications.dispatch import (
 )
 from api.notifications.push import PushSender
 from api.notifications.senders import make_sender
+from api.observability import SCHEDULES_MATERIALISED, WORKER_PASS_SECONDS
+from api.retention import RetentionPolicy
+from api.retention import purge as purge_retention
 
 log = logging.getLogger("steady.worker")
 
@@ -47,12 +51,17 @@ class Worker:
     max_batches_per_pass: int = 20
     stopping: threading.Event = field(default_factory=threading.Event)
 
+    retention: RetentionPolicy | None = None
+    retention_interval: float = 300.0
+    _last_retention: float = field(default=float("-inf"), repr=False)
+
     def run_once(self) -> dict[str, int]:
         """One pass: every job, then outbox batches until nothing is due (or a bound)."""
         started = time.monotonic()
         materialised = 0
         for job in self.jobs:
             materialised += job(session_factory=self.session_factory, now=self.clock())
+        SCHEDULES_MATERIALISED.inc(materialised)
         totals = DispatchStats()
         for _ in range(self.max_batches_per_pass):
             stats = dispatch_once(
@@ -66,20 +75,33 @@ class Worker:
             # Stop between batches, never inside one: a claimed batch is always recorded.
             if stats.claimed < self.batch_size or self.stopping.is_set():
                 break
-        summary = {"materialised": materialised, **totals.__dict__}
-        if materialised or totals.claimed:
+        purged = self._retention()
+        duration = time.monotonic() - started
+        WORKER_PASS_SECONDS.observe(duration)
+        summary = {"materialised": materialised, **totals.__dict__, "purged": purged}
+        if materialised or totals.claimed or purged:
             log.info(
-                "worker pass %s duration_ms=%d",
-                " ".join(f"{k}={v}" for k, v in summary.items()),
-                (time.monotonic() - started) * 1000,
+                "worker pass",
+                extra={"fields": {**summary, "duration_ms": round(duration * 1000, 2)}},
             )
         return summary
+
+    def _retention(self) -> int:
+        if self.retention is None or time.monotonic() - self._last_retention < (
+            self.retention_interval
+        ):
+            return 0
+        self._last_retention = time.monotonic()
+        counts = purge_retention(
+            session_factory=self.session_factory, now=self.clock(), policy=self.retention
+        )
+        return sum(counts.values())
 
     def run_forever(self) -> None:
         """Loops until SIGTERM/SIGINT; the batch in hand is finished before exiting."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
-        log.info("worker started (sender=%s)", self.sender.name)
+        log.info("worker started", extra={"fields": {"sender": self.sender.name}})
         while not self.stopping.is_set():
             summary = self.run_once()
             if not summary["claimed"] and not summary["materialised"]:
@@ -101,6 +123,10 @@ def build_worker(app: Flask) -> Worker:
         sender=app.extensions.get("steady_push_sender") or make_sender(app.config),
         clock=app.config.get("CLOCK") or utcnow,
         jobs=registered_jobs(),
+        retention=RetentionPolicy(
+            notifications=timedelta(days=app.config["NOTIFICATION_RETENTION_DAYS"]),
+            expired_codes=timedelta(days=app.config["INVITE_RETENTION_DAYS"]),
+        ),
     )
 
 
@@ -108,8 +134,12 @@ def build_worker(app: Flask) -> Worker:
 @with_appcontext
 @click.option("--once", is_flag=True, help="Run one pass and exit.")
 def worker_command(once: bool) -> None:
-    """Run the background worker (schedules and push delivery)."""
-    worker = build_worker(current_app._get_current_object())
+    """Run the background worker (schedules, push delivery, retention)."""
+    app = current_app._get_current_object()
+    worker = build_worker(app)
+    if app.config["WORKER_METRICS_PORT"] and not once:
+        # The worker's counters live in its own process; Prometheus scrapes them here.
+        start_http_server(app.config["WORKER_METRICS_PORT"], addr="127.0.0.1")
     if once:
         click.echo(worker.run_once())
     else:

@@ -25,6 +25,7 @@ from api.accounts.models import Device, User
 from api.notifications import service as notifications_service
 from api.notifications.models import Notification
 from api.notifications.push import PushMessage, PushResult, PushSender
+from api.observability import PUSH_LATENCY, PUSH_SENDS
 from api.pairing import service as pairing_service
 
 log = logging.getLogger("steady.worker")
@@ -328,7 +329,10 @@ def dispatch_once(
         session.commit()  # end the read transaction: nothing is held while FCM answers
 
     messages = _messages(decided.to_send)
-    results = sender.send(messages, now=now) if messages else []
+    results: list[PushResult] = []
+    if messages:
+        with PUSH_LATENCY.labels(sender.name).time():
+            results = sender.send(messages, now=now)
     by_notification: dict[str, list[tuple[PushMessage, PushResult]]] = defaultdict(list)
     dead_devices: set[uuid.UUID] = set()
     for message, push_result in zip(messages, results, strict=True):
@@ -351,4 +355,7 @@ def dispatch_once(
                 stats.retried += 1
         else:
             setattr(stats, outcome.status, getattr(stats, outcome.status) + 1)
+    for outcome_name in ("sent", "skipped", "deferred", "retried", "failed"):
+        if count := getattr(stats, outcome_name):
+            PUSH_SENDS.labels(outcome_name).inc(count)
     return stats

@@ -228,3 +228,23 @@ def erase_for_user(*, session: Session, user: User) -> None:
 
     session.execute(delete(Notification).where(Notification.recipient_id == user.id))
     session.execute(delete(NotificationSettings).where(NotificationSettings.user_id == user.id))
+
+
+def purge_delivered(*, session: Session, before: datetime, limit: int) -> int:
+    """Retention: deletes up to `limit` settled notifications created before `before`."""
+    ids = list(
+        session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.status.in_(("sent", "skipped", "failed")),
+                Notification.created_at < before,
+            )
+            .limit(limit)
+        )
+    )
+    if ids:
+        from sqlalchemy import delete
+
+        session.execute(delete(Notification).where(Notification.id.in_(ids)))
+    session.commit()
+    return len(ids)

@@ -302,3 +302,14 @@ def ended_couple_ids(*, session: Session, couple_ids: set[uuid.UUID]) -> set[uui
         )
     )
     return set(couple_ids) - active
+
+
+def purge_expired_invites(*, session: Session, before: datetime, limit: int) -> int:
+    """Retention: deletes up to `limit` invites that expired before `before`."""
+    from sqlalchemy import delete
+
+    ids = list(session.scalars(select(Invite.id).where(Invite.expires_at < before).limit(limit)))
+    if ids:
+        session.execute(delete(Invite).where(Invite.id.in_(ids)))
+    session.commit()
+    return len(ids)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+import marshmallow as ma
 from flask import request
 from flask_smorest import Blueprint
 
@@ -125,7 +126,7 @@ class TherapistCouples(TherapistView):
 
 @blp.route("/therapist/couples/<uuid:couple_id>/progress")
 class TherapistCoupleProgress(TherapistView):
-    @blp.arguments(ProgressQueryArgsSchema, location="query")
+    @blp.arguments(ProgressQueryArgsSchema, location="query", unknown=ma.RAISE)
     @blp.response(200, ProgressSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self, args, couple_id: uuid.UUID):

@@ -580,3 +580,16 @@ def delete_assignment(
         prompts_service.remove_schedules(session=session, schedule_ids=[assignment.schedule_id])
     assignment.deleted_at = now
     session.commit()
+
+
+def purge_expired_link_codes(*, session: Session, before: datetime, limit: int) -> int:
+    """Retention: deletes up to `limit` link codes that expired before `before`."""
+    from sqlalchemy import delete
+
+    ids = list(
+        session.scalars(select(LinkCode.id).where(LinkCode.expires_at < before).limit(limit))
+    )
+    if ids:
+        session.execute(delete(LinkCode).where(LinkCode.id.in_(ids)))
+    session.commit()
+    return len(ids)

@@ -1,0 +1,156 @@
+"""The demo command: a couple and their therapist with history written through the services."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from api import create_app
+from api.accounts.models import User
+from api.demo import DEMO_EMAILS, MAYA_EMAIL, SAM_EMAIL, THERAPIST_EMAIL, demo_command
+from api.models import Base
+from api.notifications.models import Notification
+
+
+def run_demo(app, *args: str):
+    # api/__init__.py registers the command for `flask --app wsgi demo`; a test app may not.
+    if "demo" not in app.cli.commands:
+        app.cli.add_command(demo_command)
+    return app.test_cli_runner().invoke(args=["demo", *args])
+
+
+def printed_password(output: str, email: str) -> str:
+    match = re.search(rf"{re.escape(email)}\s+(\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def login(client, email: str, password: str) -> dict[str, str]:
+    response = client.post("/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+
+def demo_users(session) -> int:
+    session.commit()  # a fresh snapshot: the command wrote through its own session
+    return session.scalar(select(func.count(User.id)).where(User.email.in_(DEMO_EMAILS)))
+
+
+def test_demo_writes_a_consistent_history(app, client, session):
+    result = run_demo(app, "--weeks", "3")
+
+    assert result.exit_code == 0, result.output
+    for email in DEMO_EMAILS:
+        assert email in result.output
+    assert "/docs" in result.output and "GET /v1/couple/progress" in result.output
+    password = printed_password(result.output, MAYA_EMAIL)
+    assert len(password) >= 10
+
+    maya = login(client, MAYA_EMAIL, password)
+    me = client.get("/v1/me", headers=maya).get_json()
+    progress = client.get("/v1/couple/progress?weeks=3", headers=maya).get_json()
+    assert [w["week_start"] for w in progress["weeks"]] == [
+        "2026-11-09",
+        "2026-11-16",
+        "2026-11-23",
+    ]
+    past = [week["partners"][me["id"]] for week in progress["weeks"][:-1]]
+    for figure in ("gratitude_sent", "gratitude_acknowledged", "rounds_answered"):
+        assert all(week[figure] > 0 for week in past), (figure, past)
+    assert sum(week["commitments_kept"] for week in past) > 0
+    assert all(week["mean_check_in_rating"] is not None for week in past)
+    summary = progress["summary"][me["id"]]
+    assert all(value is not None for value in summary.values()), summary
+    assert 0 < summary["answer_rate_28d"] <= 1 and 0 < summary["kept_rate_28d"] <= 1
+
+    partner_id = client.get("/v1/couple", headers=maya).get_json()["partner"]["id"]
+    sams_weeks = [week["partners"][partner_id] for week in progress["weeks"][:-1]]
+    assert sum(week["commitments_kept"] for week in sams_weeks) > 0
+    assert sum(week["commitments_confirmed"] for week in sams_weeks) > 0
+
+    commitments = client.get("/v1/couple/commitments", headers=maya).get_json()["items"]
+    assert {c["title"] for c in commitments} >= {"Text when I leave work", "Sunday walk together"}
+    assert len(commitments) == 3
+    notes = client.get("/v1/couple/gratitude?limit=100", headers=maya).get_json()["items"]
+    acknowledged = [n for n in notes if n["acknowledged_at"]]
+    assert len(acknowledged) > len(notes) * 0.7
+    assert any(n["reaction"] for n in acknowledged)
+    assert len({n["text"] for n in notes}) > len(notes) * 0.6  # varied, not one line repeated
+
+    # Sam signs in with the same printed password and sees the same couple.
+    sam = login(client, SAM_EMAIL, printed_password(result.output, SAM_EMAIL))
+    assert client.get("/v1/couple", headers=sam).get_json()["partner"]["id"] == me["id"]
+
+    therapist = login(client, THERAPIST_EMAIL, printed_password(result.output, THERAPIST_EMAIL))
+    couples = client.get("/v1/therapist/couples", headers=therapist).get_json()["items"]
+    assert len(couples) == 1
+    assert couples[0]["scope"] == "summary_and_content"
+    assert {p["display_name"] for p in couples[0]["partners"]} == {"Maya", "Sam"}
+    couple_id = couples[0]["id"]
+    seen = client.get(f"/v1/therapist/couples/{couple_id}/progress?weeks=3", headers=therapist)
+    assert seen.status_code == 200
+    assert seen.get_json()["summary"] == progress["summary"]
+    rounds = client.get(f"/v1/therapist/couples/{couple_id}/rounds", headers=therapist)
+    assert rounds.status_code == 200 and rounds.get_json()["items"]
+    assignments = client.get(f"/v1/therapist/couples/{couple_id}/assignments", headers=therapist)
+    assert len(assignments.get_json()["items"]) == 1
+
+
+def test_history_notifications_are_not_pushed_later(app, session):
+    assert run_demo(app, "--weeks", "2").exit_code == 0
+
+    session.commit()
+    pending = session.scalar(
+        select(func.count(Notification.id)).where(Notification.status == "pending")
+    )
+    assert pending == 0
+    worker = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert worker.exit_code == 0, worker.output
+
+
+def test_a_second_run_changes_nothing(app, session):
+    assert run_demo(app, "--weeks", "2").exit_code == 0
+    users = session.scalar(select(func.count(User.id)))
+
+    again = run_demo(app, "--weeks", "2")
+
+    assert again.exit_code == 1
+    assert "already exist" in again.output
+    assert demo_users(session) == 3
+    assert session.scalar(select(func.count(User.id))) == users
+
+
+def test_a_given_password_is_used(app, client):
+    result = run_demo(app, "--weeks", "2", "--password", "steady-demo-2026")
+
+    assert result.exit_code == 0, result.output
+    assert printed_password(result.output, MAYA_EMAIL) == "steady-demo-2026"
+    login(client, SAM_EMAIL, "steady-demo-2026")
+    assert run_demo(app, "--password", "short").exit_code == 2
+
+
+def test_the_same_seed_writes_the_same_history(app, engine):
+    first = run_demo(app, "--weeks", "2", "--seed", "3")
+    with engine.begin() as conn:  # as the autouse fixture does between tests
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name == "prompts":
+                conn.execute(table.delete().where(table.c.source != "library"))
+            else:
+                conn.execute(table.delete())
+    second = run_demo(app, "--weeks", "2", "--seed", "3")
+
+    # The first line sums up the history: same counts of everything, whatever the ids.
+    assert first.output.splitlines()[0] == second.output.splitlines()[0]
+    assert printed_password(first.output, MAYA_EMAIL) != printed_password(second.output, MAYA_EMAIL)
+
+
+def test_production_is_refused(app_config, session):
+    app = create_app({**app_config, "STEADY_ENV": "production"})
+
+    result = run_demo(app, "--weeks", "2")
+
+    assert result.exit_code == 1
+    assert "STEADY_ENV=production" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert demo_users(session) == 0
