@@ -69,6 +69,8 @@ class CoupleMember(UUIDPrimaryKey, Base):
     __table_args__ = (
         UniqueConstraint("couple_id", "slot"),
         CheckConstraint("slot IN (1, 2)", name="slot"),
+        # Every couple-scoped request looks up the caller's membership by user.
+        Index("ix_couple_members_user_id", "user_id"),
         Index(
             "uq_couple_members_active_user",
             "user_id",

@@ -52,12 +52,14 @@ class Schedule(UUIDPrimaryKey, Base):
     __tablename__ = "schedules"
     __table_args__ = (
         CheckConstraint("kind IN ('gratitude', 'check_in')", name="kind"),
-        # The worker's claim reads only active, due schedules: an index, not a scan.
+        # The worker's claim reads only due schedules: an index range, not a scan. Inactive
+        # schedules have no next_fire_at, and `next_fire_at <= :now` lets both planners prove
+        # this predicate (they cannot match `active IS true` against `WHERE active`).
         Index(
             "ix_schedules_due",
             "next_fire_at",
-            sqlite_where=text("active"),
-            postgresql_where=text("active"),
+            sqlite_where=text("next_fire_at IS NOT NULL"),
+            postgresql_where=text("next_fire_at IS NOT NULL"),
         ),
     )
 
