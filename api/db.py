@@ -133,3 +133,24 @@ def now() -> datetime:
     """The current instant from the app's clock (tests replace `CLOCK`)."""
     clock: Clock = current_app.config.get("CLOCK") or utcnow
     return clock()
+
+
+def skip_locked(stmt, session: Session):
+    """Lets concurrent workers pass over rows another one holds (PostgreSQL). SQLite has one
+    writer at a time; there the compare-and-set that follows every claim is the guard."""
+    if session.get_bind().dialect.name == "postgresql":
+        return stmt.with_for_update(skip_locked=True)
+    return stmt
+
+
+def insert_ignoring_conflicts(session: Session, model, values: dict, *, conflict_on: list[str]):
+    """INSERT ... ON CONFLICT DO NOTHING on either database; returns the new id or None."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return session.execute(
+        dialect.insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=conflict_on)
+        .returning(model.id)
+    ).scalar()

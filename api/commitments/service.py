@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import timeutil
 from api.accounts.models import User
 from api.commitments.models import Commitment, CommitmentCheck
+from api.db import skip_locked
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
@@ -503,9 +504,7 @@ def send_due_reminders(
             .order_by(Commitment.next_reminder_at)
             .limit(limit)
         )
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        for c in list(session.scalars(stmt)):
+        for c in list(session.scalars(skip_locked(stmt, session))):
             sent += _remind(session, c, now)
         session.commit()
     return sent

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import timeutil
 from api.accounts.models import Device, User
+from api.db import skip_locked
 from api.notifications import service as notifications_service
 from api.notifications.models import Notification
 from api.notifications.push import PushMessage, PushResult, PushSender
@@ -83,9 +84,7 @@ def claim(
     stmt = (
         select(Notification.id).where(_due(now)).order_by(Notification.next_attempt_at).limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    candidates = list(session.scalars(stmt))
+    candidates = list(session.scalars(skip_locked(stmt, session)))
     if not candidates:
         session.commit()
         return [], locked_until

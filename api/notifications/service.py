@@ -8,10 +8,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api.accounts.models import User
+from api.db import insert_ignoring_conflicts
 from api.errors import NotFound
 from api.notifications.models import KINDS, Notification, NotificationSettings
 from api.pagination import Cursor, Page, paginate
@@ -56,11 +56,7 @@ def enqueue(
         "expires_at": expires_at or now + DEFAULT_TTL,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    )
+    insert_ignoring_conflicts(session, Notification, values, conflict_on=["dedupe_key"])
 
 
 def cancel_for_couple(*, session: Session, couple_id: uuid.UUID, now: datetime) -> None:

@@ -9,13 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import timeutil
 from api.accounts.models import User
 from api.buckets import week_of
+from api.db import insert_ignoring_conflicts, skip_locked
 from api.errors import Conflict, NotFound, Unprocessable
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
@@ -534,19 +534,6 @@ def answer_round(
 # --- the worker's job -------------------------------------------------------------------------
 
 
-def _insert_round(session: Session, values: dict[str, Any]) -> bool:
-    """Inserts a scheduled round unless that (schedule, instant) already has one."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted = session.execute(
-        insert(Round)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["schedule_id", "fire_at"])
-        .returning(Round.id)
-    ).first()
-    return inserted is not None
-
-
 def materialise_due_schedules(
     *, session_factory: sessionmaker[Session], now: datetime, limit: int = MATERIALISE_BATCH
 ) -> int:
@@ -562,9 +549,7 @@ def materialise_due_schedules(
             .order_by(Schedule.next_fire_at)
             .limit(limit)
         )
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        for schedule in list(session.scalars(stmt)):
+        for schedule in list(session.scalars(skip_locked(stmt, session))):
             fired += _fire(session, schedule, now)
         session.commit()
     return fired
@@ -593,8 +578,9 @@ def _fire(session: Session, schedule: Schedule, now: datetime) -> int:
     if prompt is None:
         prompt = _rotation_prompt(session, couple.id, schedule.kind)
     round_id = uuid.uuid4()
-    created = _insert_round(
+    created = insert_ignoring_conflicts(
         session,
+        Round,
         {
             "id": round_id,
             "couple_id": couple.id,
@@ -605,6 +591,7 @@ def _fire(session: Session, schedule: Schedule, now: datetime) -> int:
             "fire_at": fire_at,
             "asked_at": fire_at,
         },
+        conflict_on=["schedule_id", "fire_at"],
     )
     if not created:
         return 0
