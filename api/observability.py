@@ -84,7 +84,6 @@ def _start_timer() -> None:
 def _log_request(response: Response) -> Response:
     duration = time.perf_counter() - g.get("started_at", time.perf_counter())
     route = request.url_rule.rule if request.url_rule else "<unmatched>"
-    principal = g.get("principal")
     HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
     HTTP_LATENCY.labels(request.method, route).observe(duration)
     request_log.info(
@@ -96,7 +95,7 @@ def _log_request(response: Response) -> Response:
                 "status": response.status_code,
                 "duration_ms": round(duration * 1000, 2),
                 "request_id": g.get("request_id"),
-                "user_id": str(principal.user.id) if principal else None,
+                "user_id": g.get("user_id"),
             }
         },
     )

@@ -16,6 +16,9 @@ from marshmallow import fields, validate
 from api.errors import Unprocessable
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor
 
+# Cursors the server issues are far shorter; a longer one cannot be ours.
+MAX_CURSOR_LENGTH = 512
+
 LOCALE_RE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 
 
@@ -50,11 +53,36 @@ def Text(min_len: int = 1, max_len: int = 1000, **kwargs) -> fields.String:  # n
     return fields.String(validate=validate.Length(min=min_len, max=max_len), **kwargs)
 
 
+def _unstorable(value) -> bool:
+    """Text no database here can hold: NUL (PostgreSQL refuses it) or a lone surrogate (no
+    UTF-8 encoding exists, so every driver fails), found anywhere inside the value."""
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, list | tuple):
+        return any(_unstorable(item) for item in value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    return False
+
+
 class StrictSchema(ma.Schema):
-    """Unknown fields are refused (marshmallow's RAISE), stated for readers."""
+    """Unknown fields are refused (marshmallow's RAISE), stated for readers. So is text that
+    cannot be stored: refused here as 422, it would otherwise fail at commit as a 500."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        if hasattr(data, "items"):
+            invalid = {
+                name: ["Contains characters that cannot be stored (NUL or a lone surrogate)."]
+                for name, value in data.items()
+                if _unstorable(name) or _unstorable(value)
+            }
+            if invalid:
+                raise ma.ValidationError(invalid)
+        return data
 
 
 def _cursor_serializer() -> URLSafeSerializer:
@@ -70,7 +98,7 @@ class CursorField(fields.String):
         return _cursor_serializer().dumps([value.at.isoformat(), str(value.id)])
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or len(value) > 512:
+        if not isinstance(value, str) or len(value) > MAX_CURSOR_LENGTH:
             raise Unprocessable(
                 "invalid_cursor",
                 "The cursor is not valid.",
@@ -91,7 +119,7 @@ class PageQueryArgsSchema(StrictSchema):
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT)
     )
-    cursor = CursorField(load_default=None)
+    cursor = CursorField(load_default=None, metadata={"maxLength": MAX_CURSOR_LENGTH})
 
 
 class PageSchema(ma.Schema):
@@ -99,6 +127,13 @@ class PageSchema(ma.Schema):
 
 
 LOCAL_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# How a LocalTime is documented; the lengths say outright what the pattern implies.
+LOCAL_TIME_DOC = {
+    "type": "string",
+    "pattern": LOCAL_TIME_RE.pattern,
+    "minLength": 5,
+    "maxLength": 5,
+}
 
 
 class LocalTime(fields.Field):
@@ -132,7 +167,7 @@ class OffsetCursorField(fields.String):
             "The cursor is not valid.",
             errors={"query": {"cursor": ["Not a valid cursor."]}},
         )
-        if not isinstance(value, str) or len(value) > 512:
+        if not isinstance(value, str) or len(value) > MAX_CURSOR_LENGTH:
             raise invalid
         try:
             offset = _cursor_serializer().loads(value)["o"]

@@ -5,17 +5,17 @@ from marshmallow import fields, validate
 
 from api.notifications.models import KINDS
 from api.notifications.service import public_status
-from schemas.common import LOCAL_TIME_RE, LocalTime, PageSchema, StrictSchema
+from schemas.common import LOCAL_TIME_DOC, LocalTime, PageSchema, StrictSchema
 
 
 class QuietHoursSchema(StrictSchema):
     start = LocalTime(
         required=True,
-        metadata={"pattern": LOCAL_TIME_RE.pattern, "type": "string", "example": "22:00"},
+        metadata={**LOCAL_TIME_DOC, "example": "22:00"},
     )
     end = LocalTime(
         required=True,
-        metadata={"pattern": LOCAL_TIME_RE.pattern, "type": "string", "example": "08:00"},
+        metadata={**LOCAL_TIME_DOC, "example": "08:00"},
     )
 
     @ma.validates_schema

@@ -6,7 +6,8 @@ from marshmallow import fields, validate
 from api.prompts.models import PROMPT_KINDS, SOURCES
 from api.timeutil import WEEKDAYS
 from schemas.common import (
-    LOCAL_TIME_RE,
+    LOCAL_TIME_DOC,
+    MAX_CURSOR_LENGTH,
     LocalTime,
     OffsetCursorField,
     PageQueryArgsSchema,
@@ -16,7 +17,7 @@ from schemas.common import (
 )
 
 Kind = lambda **kw: fields.String(validate=validate.OneOf(PROMPT_KINDS), **kw)  # noqa: E731
-TIME_DOC = {"type": "string", "pattern": LOCAL_TIME_RE.pattern, "example": "20:00"}
+TIME_DOC = {**LOCAL_TIME_DOC, "example": "20:00"}
 
 
 class Days(fields.List):
@@ -51,7 +52,7 @@ class PromptCreateSchema(StrictSchema):
 class PromptQueryArgsSchema(StrictSchema):
     kind = Kind()
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = OffsetCursorField(load_default=None)
+    cursor = OffsetCursorField(load_default=None, metadata={"maxLength": MAX_CURSOR_LENGTH})
 
 
 class PromptPageSchema(StrictSchema):

@@ -69,13 +69,8 @@ def engine(database_url):
     return get_engine(database_url)
 
 
-@pytest.fixture(autouse=True)
-def _clean_tables(request):
-    """Empties every table after a test that touched the database (pure tests skip it)."""
-    engine = request.getfixturevalue("engine") if "database_url" in request.fixturenames else None
-    yield
-    if engine is None:
-        return
+def empty_tables(engine) -> None:
+    """Deletes every row a test may have written; the migrated prompt library stays."""
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name == "prompts":
@@ -83,6 +78,15 @@ def _clean_tables(request):
                 conn.execute(table.delete().where(table.c.source != "library"))
             else:
                 conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    """Empties every table after a test that touched the database (pure tests skip it)."""
+    engine = request.getfixturevalue("engine") if "database_url" in request.fixturenames else None
+    yield
+    if engine is not None:
+        empty_tables(engine)
 
 
 @pytest.fixture

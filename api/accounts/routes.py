@@ -29,9 +29,10 @@ class Me(View):
         """Show your account"""
         return current_user()
 
-    @blp.arguments(UserUpdateSchema)
+    # Every field is optional, so no body at all changes nothing, exactly like `{}`.
+    @blp.arguments(UserUpdateSchema, required=False)
     @blp.response(200, UserSchema)
-    @documents_errors(blp, 401)
+    @documents_errors(blp, 400, 401, 413)
     def patch(self, data):
         """Change your name, time zone or locale"""
         return service.update_profile(session=db_session(), user=current_user(), **data)
@@ -57,7 +58,7 @@ class Devices(View):
     @blp.arguments(DeviceCreateSchema)
     @blp.response(201, DeviceSchema)
     @blp.alt_response(200, schema=DeviceSchema, description="The token was already registered")
-    @documents_errors(blp, 401)
+    @documents_errors(blp, 400, 401, 413)
     def post(self, data):
         """Register this device for push notifications"""
         device, created = service.register_device(

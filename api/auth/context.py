@@ -65,6 +65,8 @@ def authenticate_request() -> None:
         firebase_verifier=current_app.extensions.get("steady_firebase_verifier"),
     )
     g.principal = principal
+    # Kept apart from the ORM object, which a failed transaction may leave unreadable.
+    g.user_id = str(principal.user.id)
     role = principal.user.role
     if access == Access.PARTNER and role != "partner":
         raise Forbidden("partners_only", "Only partners can do this.")

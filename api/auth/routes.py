@@ -25,9 +25,12 @@ blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-up, s
 def _login_email() -> str:
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
-    return (
-        f"login-email:{email.strip().lower()[:254]}" if isinstance(email, str) else "login-email:"
-    )
+    if not isinstance(email, str):
+        return "login-email:"
+    # The key runs before the body is validated; Redis keys are UTF-8, which a lone surrogate
+    # has no form in, so it is escaped here rather than failing the request with a 500.
+    key = email.strip().lower()[:254].encode("utf-8", "backslashreplace").decode("utf-8")
+    return f"login-email:{key}"
 
 
 def _failed(response) -> bool:
@@ -42,7 +45,7 @@ class Register(View):
     @blp.doc(**PUBLIC)
     @blp.arguments(RegisterSchema)
     @blp.response(201, TokenPairSchema)
-    @documents_errors(blp, 409, 429)
+    @documents_errors(blp, 400, 409, 413, 429)
     def post(self, data):
         """Create an account and sign in"""
         return service.register(session=db_session(), settings=token_settings(), now=now(), **data)
@@ -60,7 +63,7 @@ class Login(View):
     @blp.doc(**PUBLIC)
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
-    @documents_errors(blp, 401, 429)
+    @documents_errors(blp, 400, 401, 413, 429)
     def post(self, data):
         """Sign in with email and password"""
         return service.login(session=db_session(), settings=token_settings(), now=now(), **data)
@@ -73,7 +76,7 @@ class Refresh(View):
     @blp.doc(**PUBLIC)
     @blp.arguments(RefreshSchema)
     @blp.response(200, TokenPairSchema)
-    @documents_errors(blp, 401)
+    @documents_errors(blp, 400, 401, 413)
     def post(self, data):
         """Exchange a refresh token for a new token pair"""
         return service.refresh(session=db_session(), settings=token_settings(), now=now(), **data)

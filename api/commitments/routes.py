@@ -32,7 +32,7 @@ class CoupleView(View):
 class Commitments(CoupleView):
     @blp.arguments(CommitmentCreateSchema)
     @blp.response(201, CommitmentSchema)
-    @documents_errors(blp, 401, 403, 404)
+    @documents_errors(blp, 400, 401, 403, 404, 413)
     def post(self, data):
         """Make a commitment to your partner"""
         return service.create_commitment(
@@ -64,9 +64,10 @@ class CommitmentItem(CoupleView):
             session=db_session(), couple=current_couple(), commitment_id=commitment_id, now=now()
         )
 
-    @blp.arguments(CommitmentUpdateSchema)
+    # Every field is optional, so no body at all changes nothing, exactly like `{}`.
+    @blp.arguments(CommitmentUpdateSchema, required=False)
     @blp.response(200, CommitmentSchema)
-    @documents_errors(blp, 401, 403, 404)
+    @documents_errors(blp, 400, 401, 403, 404, 413)
     def patch(self, data, commitment_id: uuid.UUID):
         """Change your commitment"""
         return service.update_commitment(
@@ -95,7 +96,7 @@ class CommitmentItem(CoupleView):
 class Checks(CoupleView):
     @blp.arguments(CheckCreateSchema)
     @blp.response(201, CheckSchema)
-    @documents_errors(blp, 401, 403, 404, 409)
+    @documents_errors(blp, 400, 401, 403, 404, 409, 413)
     def post(self, data, commitment_id: uuid.UUID):
         """Record whether you kept a due occurrence"""
         return service.record_check(

@@ -28,7 +28,7 @@ class CoupleView(View):
 class GratitudeNotes(CoupleView):
     @blp.arguments(GratitudeCreateSchema)
     @blp.response(201, GratitudeSchema)
-    @documents_errors(blp, 401, 403, 404)
+    @documents_errors(blp, 400, 401, 403, 404, 413)
     def post(self, data):
         """Send a gratitude note to your partner"""
         return service.send_note(
@@ -64,9 +64,10 @@ class GratitudeItem(CoupleView):
 
 @blp.route("/gratitude/<uuid:note_id>/acknowledge")
 class GratitudeAcknowledge(CoupleView):
-    @blp.arguments(GratitudeAcknowledgeSchema)
+    # The reaction is optional, so a bare tap may acknowledge without any body.
+    @blp.arguments(GratitudeAcknowledgeSchema, required=False)
     @blp.response(200, GratitudeSchema)
-    @documents_errors(blp, 401, 403, 404, 409)
+    @documents_errors(blp, 400, 401, 403, 404, 409, 413)
     def post(self, data, note_id: uuid.UUID):
         """Acknowledge a note you received"""
         return service.acknowledge(

@@ -102,4 +102,6 @@ def document(spec) -> None:
             continue
         operation.setdefault("parameters", []).append(parameter)
         operation["responses"].setdefault("409", {**error, "description": "Conflict"})
+        # The body is read to compare requests, so an oversized one is refused here too.
+        operation["responses"].setdefault("413", {**error, "description": "Content Too Large"})
         operation["responses"].setdefault("422", {**error, "description": "Unprocessable Entity"})

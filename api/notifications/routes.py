@@ -51,7 +51,7 @@ class Settings(View):
 
     @blp.arguments(NotificationSettingsSchema)
     @blp.response(200, NotificationSettingsSchema)
-    @documents_errors(blp, 401)
+    @documents_errors(blp, 400, 401, 413)
     def put(self, data):
         """Replace your notification settings"""
         return service.replace_settings(

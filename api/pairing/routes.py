@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from werkzeug.routing import UnicodeConverter
 
 from api.auth.context import Access, View, current_user
 from api.db import db_session, now
@@ -10,6 +11,21 @@ from schemas.common import PageQueryArgsSchema
 from schemas.pairing import CoupleSchema, InvitePageSchema, InviteSchema
 
 blp = Blueprint("pairing", __name__, url_prefix="/v1", description="Invites and couples")
+
+
+class InviteCodeConverter(UnicodeConverter):
+    """A path segment that can hold a typed invite code: no control characters, which no code
+    has and which PostgreSQL cannot store (the idempotency record keeps the request path)."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", r"[^/\x00-\x1f\x7f]", 1)
+
+
+# Documented like `string` (a UnicodeConverter), registered before the routes below use it.
+blp.record_once(
+    lambda state: state.app.url_map.converters.setdefault("invite_code", InviteCodeConverter)
+)
 
 
 class PartnerView(View):
@@ -32,7 +48,7 @@ class Invites(PartnerView):
         return service.list_invites(session=db_session(), user=current_user(), now=now(), **args)
 
 
-@blp.route("/invites/<string(maxlength=64):code>")
+@blp.route("/invites/<invite_code(maxlength=64):code>")
 class InviteItem(PartnerView):
     @blp.response(204)
     @documents_errors(blp, 401, 403, 404)
@@ -41,7 +57,7 @@ class InviteItem(PartnerView):
         service.revoke_invite(session=db_session(), user=current_user(), code=code, now=now())
 
 
-@blp.route("/invites/<string(maxlength=64):code>/accept")
+@blp.route("/invites/<invite_code(maxlength=64):code>/accept")
 class InviteAccept(PartnerView):
     @blp.response(201, CoupleSchema)
     @documents_errors(blp, 401, 403, 404, 409, 410)

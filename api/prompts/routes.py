@@ -54,7 +54,7 @@ class Prompts(View):
 class CouplePrompts(CoupleView):
     @blp.arguments(PromptCreateSchema)
     @blp.response(201, PromptSchema)
-    @documents_errors(blp, 401, 403, 404)
+    @documents_errors(blp, 400, 401, 403, 404, 413)
     def post(self, data):
         """Add a prompt of your own"""
         return service.create_prompt(
@@ -66,7 +66,7 @@ class CouplePrompts(CoupleView):
 class Schedules(CoupleView):
     @blp.arguments(ScheduleCreateSchema)
     @blp.response(201, ScheduleSchema)
-    @documents_errors(blp, 401, 403, 404)
+    @documents_errors(blp, 400, 401, 403, 404, 413)
     def post(self, data):
         """Schedule a recurring question"""
         return service.create_schedule(
@@ -91,9 +91,10 @@ class ScheduleItem(CoupleView):
             session=db_session(), couple=current_couple(), schedule_id=schedule_id
         )
 
-    @blp.arguments(ScheduleUpdateSchema)
+    # Every field is optional, so no body at all changes nothing, exactly like `{}`.
+    @blp.arguments(ScheduleUpdateSchema, required=False)
     @blp.response(200, ScheduleSchema)
-    @documents_errors(blp, 401, 403, 404)
+    @documents_errors(blp, 400, 401, 403, 404, 413)
     def patch(self, data, schedule_id: uuid.UUID):
         """Change a schedule; the next time is recomputed"""
         return service.update_schedule(
@@ -117,7 +118,7 @@ class ScheduleItem(CoupleView):
 class Rounds(CoupleView):
     @blp.arguments(RoundCreateSchema)
     @blp.response(201, RoundSchema)
-    @documents_errors(blp, 401, 403, 404)
+    @documents_errors(blp, 400, 401, 403, 404, 413)
     def post(self, data):
         """Ask a question now"""
         return service.ask_now(
@@ -153,7 +154,7 @@ class RoundItem(CoupleView):
 class RoundAnswers(CoupleView):
     @blp.arguments(AnswerCreateSchema)
     @blp.response(201, RoundSchema)
-    @documents_errors(blp, 401, 403, 404, 409)
+    @documents_errors(blp, 400, 401, 403, 404, 409, 413)
     def post(self, data, round_id: uuid.UUID):
         """Answer a round (your partner's answer shows once you have answered)"""
         return service.answer_round(

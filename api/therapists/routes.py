@@ -45,7 +45,7 @@ class TherapistView(View):
 class CoupleTherapists(CoupleView):
     @blp.arguments(GrantCreateSchema)
     @blp.response(201, GrantSchema)
-    @documents_errors(blp, 401, 403, 404, 409, 410)
+    @documents_errors(blp, 400, 401, 403, 404, 409, 410, 413)
     def post(self, data):
         """Invite a therapist with their link code (your partner approves too)"""
         return service.add_therapist(
@@ -179,7 +179,7 @@ class TherapistCoupleGratitude(TherapistView):
 class TherapistAssignments(TherapistView):
     @blp.arguments(AssignmentCreateSchema)
     @blp.response(201, AssignmentSchema)
-    @documents_errors(blp, 401, 403, 404)
+    @documents_errors(blp, 400, 401, 403, 404, 413)
     def post(self, data, couple_id: uuid.UUID):
         """Assign the couple a question on a schedule"""
         return service.create_assignment(
