@@ -154,3 +154,14 @@ def insert_ignoring_conflicts(session: Session, model, values: dict, *, conflict
         .on_conflict_do_nothing(index_elements=conflict_on)
         .returning(model.id)
     ).scalar()
+
+
+def get_in_couple(session: Session, model, object_id, couple_id):
+    """The object if it belongs to this couple; otherwise 404, never revealing another
+    couple's objects."""
+    from api.errors import NotFound
+
+    obj = session.get(model, object_id)
+    if obj is None or obj.couple_id != couple_id:
+        raise NotFound()
+    return obj

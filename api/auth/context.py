@@ -28,6 +28,18 @@ class View(MethodView):
     access: Access = Access.USER
 
 
+class PartnerView(View):
+    """Everything under /v1/couple and /v1/invites: partners only (403 partners_only)."""
+
+    access = Access.PARTNER
+
+
+class TherapistView(View):
+    """Everything under /v1/therapist: therapists only (403 therapist_only)."""
+
+    access = Access.THERAPIST
+
+
 def token_settings() -> TokenSettings:
     cfg = current_app.config
     return TokenSettings(

@@ -4,7 +4,7 @@ import uuid
 
 from flask_smorest import Blueprint
 
-from api.auth.context import Access, View, current_user
+from api.auth.context import PartnerView, current_user
 from api.commitments import service
 from api.db import db_session, now
 from api.http import documents_errors
@@ -24,12 +24,8 @@ from schemas.common import PageQueryArgsSchema
 blp = Blueprint("commitments", __name__, url_prefix="/v1/couple", description="Commitments")
 
 
-class CoupleView(View):
-    access = Access.PARTNER
-
-
 @blp.route("/commitments")
-class Commitments(CoupleView):
+class Commitments(PartnerView):
     @blp.arguments(CommitmentCreateSchema)
     @blp.response(201, CommitmentSchema)
     @documents_errors(blp, 400, 401, 403, 404, 413)
@@ -55,7 +51,7 @@ class Commitments(CoupleView):
 
 
 @blp.route("/commitments/<uuid:commitment_id>")
-class CommitmentItem(CoupleView):
+class CommitmentItem(PartnerView):
     @blp.response(200, CommitmentSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self, commitment_id: uuid.UUID):
@@ -93,7 +89,7 @@ class CommitmentItem(CoupleView):
 
 
 @blp.route("/commitments/<uuid:commitment_id>/checks")
-class Checks(CoupleView):
+class Checks(PartnerView):
     @blp.arguments(CheckCreateSchema)
     @blp.response(201, CheckSchema)
     @documents_errors(blp, 400, 401, 403, 404, 409, 413)
@@ -119,7 +115,7 @@ class Checks(CoupleView):
 
 
 @blp.route("/commitments/<uuid:commitment_id>/checks/<uuid:check_id>/confirm")
-class CheckConfirm(CoupleView):
+class CheckConfirm(PartnerView):
     @blp.response(200, CheckSchema)
     @documents_errors(blp, 401, 403, 404, 409)
     def post(self, commitment_id: uuid.UUID, check_id: uuid.UUID):

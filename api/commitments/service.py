@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import timeutil
 from api.accounts.models import User
 from api.commitments.models import Commitment, CommitmentCheck
-from api.db import skip_locked
+from api.db import get_in_couple, skip_locked
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
@@ -275,8 +275,8 @@ def create_commitment(
 
 
 def _get(session: Session, couple: Couple, commitment_id: uuid.UUID) -> Commitment:
-    c = session.get(Commitment, commitment_id)
-    if c is None or c.couple_id != couple.id or c.deleted_at is not None:
+    c = get_in_couple(session, Commitment, commitment_id, couple.id)
+    if c.deleted_at is not None:
         raise NotFound()
     return c
 

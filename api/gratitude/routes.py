@@ -4,7 +4,7 @@ import uuid
 
 from flask_smorest import Blueprint
 
-from api.auth.context import Access, View, current_user
+from api.auth.context import PartnerView, current_user
 from api.db import db_session, now
 from api.gratitude import service
 from api.http import documents_errors
@@ -20,12 +20,8 @@ from schemas.gratitude import (
 blp = Blueprint("gratitude", __name__, url_prefix="/v1/couple", description="Gratitude notes")
 
 
-class CoupleView(View):
-    access = Access.PARTNER
-
-
 @blp.route("/gratitude")
-class GratitudeNotes(CoupleView):
+class GratitudeNotes(PartnerView):
     @blp.arguments(GratitudeCreateSchema)
     @blp.response(201, GratitudeSchema)
     @documents_errors(blp, 400, 401, 403, 404, 413)
@@ -54,7 +50,7 @@ class GratitudeNotes(CoupleView):
 
 
 @blp.route("/gratitude/<uuid:note_id>")
-class GratitudeItem(CoupleView):
+class GratitudeItem(PartnerView):
     @blp.response(200, GratitudeSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self, note_id: uuid.UUID):
@@ -63,7 +59,7 @@ class GratitudeItem(CoupleView):
 
 
 @blp.route("/gratitude/<uuid:note_id>/acknowledge")
-class GratitudeAcknowledge(CoupleView):
+class GratitudeAcknowledge(PartnerView):
     # The reaction is optional, so a bare tap may acknowledge without any body.
     @blp.arguments(GratitudeAcknowledgeSchema, required=False)
     @blp.response(200, GratitudeSchema)

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from api.accounts.models import User
 from api.buckets import week_of
-from api.errors import Conflict, Forbidden, NotFound
+from api.db import get_in_couple
+from api.errors import Conflict, Forbidden
 from api.gratitude.models import GratitudeNote
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
@@ -93,10 +94,7 @@ def list_couple_notes(
 
 
 def get_note(*, session: Session, couple: Couple, note_id: uuid.UUID) -> GratitudeNote:
-    note = session.get(GratitudeNote, note_id)
-    if note is None or note.couple_id != couple.id:
-        raise NotFound()
-    return note
+    return get_in_couple(session, GratitudeNote, note_id, couple.id)
 
 
 def acknowledge(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from werkzeug.routing import UnicodeConverter
 
-from api.auth.context import Access, View, current_user
+from api.auth.context import PartnerView, current_user
 from api.db import db_session, now
 from api.http import documents_errors
 from api.pairing import service
@@ -26,10 +26,6 @@ class InviteCodeConverter(UnicodeConverter):
 blp.record_once(
     lambda state: state.app.url_map.converters.setdefault("invite_code", InviteCodeConverter)
 )
-
-
-class PartnerView(View):
-    access = Access.PARTNER
 
 
 @blp.route("/invites")

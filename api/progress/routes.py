@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest import Blueprint
 
-from api.auth.context import Access, View, current_user
+from api.auth.context import PartnerView, current_user
 from api.db import db_session, now
 from api.http import documents_errors
 from api.pairing.context import current_couple
@@ -14,9 +14,7 @@ blp = Blueprint("progress", __name__, url_prefix="/v1/couple", description="Week
 
 
 @blp.route("/progress")
-class Progress(View):
-    access = Access.PARTNER
-
+class Progress(PartnerView):
     # webargs drops unknown query parameters by default; this schema refuses them.
     @blp.arguments(ProgressQueryArgsSchema, location="query", unknown=ma.RAISE)
     @blp.response(200, ProgressSchema)

@@ -4,7 +4,7 @@ import uuid
 
 from flask_smorest import Blueprint
 
-from api.auth.context import Access, View, current_user
+from api.auth.context import PartnerView, View, current_user
 from api.db import db_session, now
 from api.http import documents_errors
 from api.pairing.context import current_couple
@@ -29,10 +29,6 @@ from schemas.prompts import (
 blp = Blueprint("prompts", __name__, url_prefix="/v1", description="Prompts, schedules, rounds")
 
 
-class CoupleView(View):
-    access = Access.PARTNER
-
-
 @blp.route("/prompts")
 class Prompts(View):
     @blp.arguments(PromptQueryArgsSchema, location="query")
@@ -51,7 +47,7 @@ class Prompts(View):
 
 
 @blp.route("/couple/prompts")
-class CouplePrompts(CoupleView):
+class CouplePrompts(PartnerView):
     @blp.arguments(PromptCreateSchema)
     @blp.response(201, PromptSchema)
     @documents_errors(blp, 400, 401, 403, 404, 413)
@@ -63,7 +59,7 @@ class CouplePrompts(CoupleView):
 
 
 @blp.route("/couple/schedules")
-class Schedules(CoupleView):
+class Schedules(PartnerView):
     @blp.arguments(ScheduleCreateSchema)
     @blp.response(201, ScheduleSchema)
     @documents_errors(blp, 400, 401, 403, 404, 413)
@@ -82,7 +78,7 @@ class Schedules(CoupleView):
 
 
 @blp.route("/couple/schedules/<uuid:schedule_id>")
-class ScheduleItem(CoupleView):
+class ScheduleItem(PartnerView):
     @blp.response(200, ScheduleSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self, schedule_id: uuid.UUID):
@@ -115,7 +111,7 @@ class ScheduleItem(CoupleView):
 
 
 @blp.route("/couple/rounds")
-class Rounds(CoupleView):
+class Rounds(PartnerView):
     @blp.arguments(RoundCreateSchema)
     @blp.response(201, RoundSchema)
     @documents_errors(blp, 400, 401, 403, 404, 413)
@@ -140,7 +136,7 @@ class Rounds(CoupleView):
 
 
 @blp.route("/couple/rounds/<uuid:round_id>")
-class RoundItem(CoupleView):
+class RoundItem(PartnerView):
     @blp.response(200, RoundSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self, round_id: uuid.UUID):
@@ -151,7 +147,7 @@ class RoundItem(CoupleView):
 
 
 @blp.route("/couple/rounds/<uuid:round_id>/answers")
-class RoundAnswers(CoupleView):
+class RoundAnswers(PartnerView):
     @blp.arguments(AnswerCreateSchema)
     @blp.response(201, RoundSchema)
     @documents_errors(blp, 400, 401, 403, 404, 409, 413)

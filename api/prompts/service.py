@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import timeutil
 from api.accounts.models import User
 from api.buckets import week_of
-from api.db import insert_ignoring_conflicts, skip_locked
+from api.db import get_in_couple, insert_ignoring_conflicts, skip_locked
 from api.errors import Conflict, NotFound, Unprocessable
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
@@ -252,10 +252,7 @@ def list_schedules(
 
 
 def get_schedule(*, session: Session, couple: Couple, schedule_id: uuid.UUID) -> Schedule:
-    schedule = session.get(Schedule, schedule_id)
-    if schedule is None or schedule.couple_id != couple.id:
-        raise NotFound()
-    return schedule
+    return get_in_couple(session, Schedule, schedule_id, couple.id)
 
 
 _UNSET: Any = object()
@@ -449,10 +446,7 @@ def list_rounds(
 
 
 def _round(session: Session, couple: Couple, round_id: uuid.UUID) -> Round:
-    round_ = session.get(Round, round_id)
-    if round_ is None or round_.couple_id != couple.id:
-        raise NotFound()
-    return round_
+    return get_in_couple(session, Round, round_id, couple.id)
 
 
 def get_round(*, session: Session, couple: Couple, user: User, round_id: uuid.UUID) -> RoundView:

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask import request
 from flask_smorest import Blueprint
 
-from api.auth.context import Access, View, current_user
+from api.auth.context import PartnerView, TherapistView, current_user
 from api.db import db_session, now
 from api.http import documents_errors
 from api.pairing.context import current_couple
@@ -30,19 +30,11 @@ from schemas.therapists import (
 blp = Blueprint("therapists", __name__, url_prefix="/v1", description="Therapists")
 
 
-class CoupleView(View):
-    access = Access.PARTNER
-
-
-class TherapistView(View):
-    access = Access.THERAPIST
-
-
 # --- the couple's side ------------------------------------------------------------------------
 
 
 @blp.route("/couple/therapists")
-class CoupleTherapists(CoupleView):
+class CoupleTherapists(PartnerView):
     @blp.arguments(GrantCreateSchema)
     @blp.response(201, GrantSchema)
     @documents_errors(blp, 400, 401, 403, 404, 409, 410, 413)
@@ -61,7 +53,7 @@ class CoupleTherapists(CoupleView):
 
 
 @blp.route("/couple/therapists/<uuid:grant_id>")
-class CoupleTherapist(CoupleView):
+class CoupleTherapist(PartnerView):
     @blp.response(200, GrantSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self, grant_id: uuid.UUID):
@@ -76,7 +68,7 @@ class CoupleTherapist(CoupleView):
 
 
 @blp.route("/couple/therapists/<uuid:grant_id>/approve")
-class CoupleTherapistApprove(CoupleView):
+class CoupleTherapistApprove(PartnerView):
     @blp.response(200, GrantSchema)
     @documents_errors(blp, 401, 403, 404, 409)
     def post(self, grant_id: uuid.UUID):
@@ -91,7 +83,7 @@ class CoupleTherapistApprove(CoupleView):
 
 
 @blp.route("/couple/therapists/<uuid:grant_id>/access-log")
-class CoupleTherapistAccessLog(CoupleView):
+class CoupleTherapistAccessLog(PartnerView):
     @blp.arguments(PageQueryArgsSchema, location="query")
     @blp.response(200, AccessLogPageSchema)
     @documents_errors(blp, 401, 403, 404)

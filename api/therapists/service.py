@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.accounts.models import User
+from api.db import get_in_couple
 from api.errors import Conflict, Forbidden, Gone, NotFound
 from api.gratitude import service as gratitude_service
 from api.notifications import service as notifications_service
@@ -148,10 +149,7 @@ def add_therapist(
 
 
 def _couple_grant(session: Session, couple: Couple, grant_id: uuid.UUID) -> Grant:
-    grant = session.get(Grant, grant_id)
-    if grant is None or grant.couple_id != couple.id:
-        raise NotFound()
-    return grant
+    return get_in_couple(session, Grant, grant_id, couple.id)
 
 
 def approve(
