@@ -13,7 +13,7 @@ from api.auth import passwords
 from api.auth.context import authenticate_request
 from api.config import check_config, load_config
 from api.errors import register_error_handlers
-from api.extensions import api, limiter
+from api.extensions import api, limiter, render_http_error
 from api.idempotency import hooks as idempotency_hooks
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -63,9 +63,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     observability.init_app(app)
-    api.init_app(app)
+    idempotency = idempotency_hooks.IdempotencyPlugin()
+    api.init_app(app, spec_kwargs={"extra_plugins": [idempotency]})
     limiter.init_app(app)
-    register_error_handlers(app)
+    register_error_handlers(app, render_http=render_http_error)
     _init_firebase_auth(app)
 
     from api.accounts.routes import blp as accounts_blp
@@ -102,8 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(_assign_request_id)
     app.before_request(authenticate_request)
     # After authentication: a stored answer is replayed only to its own, authorised caller.
-    idempotency_hooks.init_app(app)
-    idempotency_hooks.document(api.spec)
+    idempotency_hooks.init_app(app, idempotency)
     app.after_request(_echo_request_id)
     return app
 

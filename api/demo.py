@@ -42,6 +42,7 @@ from api.notifications.dispatch import DEFAULT_BATCH_SIZE, dispatch_once
 from api.notifications.push import LogSender
 from api.pairing import service as pairing_service
 from api.pairing.models import Couple
+from api.prompts import schedules as schedules_service
 from api.prompts import service as prompts_service
 from api.prompts.models import Schedule
 from api.therapists import service as therapists_service
@@ -355,7 +356,7 @@ class DemoHistory:
         self._done()
         self.people = _People(maya=maya, sam=sam, therapist=therapist, couple=couple)
 
-        prompts_service.create_schedule(
+        schedules_service.create_schedule(
             session=self.session,
             couple=couple,
             user=maya,
@@ -363,7 +364,7 @@ class DemoHistory:
             time=time(21, 0),
             now=local(day0, 12, 40),
         )
-        prompts_service.create_schedule(
+        schedules_service.create_schedule(
             session=self.session,
             couple=couple,
             user=sam,
@@ -439,16 +440,14 @@ class DemoHistory:
 
     def _assign(self, when: datetime) -> None:
         assert self.people is not None
-        couple_id = self.people.couple.id
         therapists_service.create_assignment(
             session=self.session,
+            grant=self._access("assignments.create", "assignments", when),
             therapist=self.people.therapist,
-            couple_id=couple_id,
             kind="gratitude",
             text=ASSIGNMENT_TEXT,
             days=["sun"],
             time=time(18, 0),
-            path=f"/v1/therapist/couples/{couple_id}/assignments",
             now=when,
         )
         self.jobs_changed = True
@@ -456,13 +455,24 @@ class DemoHistory:
 
     def _therapist_reads(self, when: datetime) -> None:
         assert self.people is not None
-        couple_id = self.people.couple.id
         therapists_service.couple_progress(
+            session=self.session,
+            grant=self._access("progress.read", "progress", when),
+            therapist=self.people.therapist,
+            weeks=8,
+            now=when,
+        )
+
+    def _access(self, action: str, tail: str, when: datetime):
+        """The therapist's grant, checked and written to the access log as the API does."""
+        assert self.people is not None
+        couple_id = self.people.couple.id
+        return therapists_service.check_access(
             session=self.session,
             therapist=self.people.therapist,
             couple_id=couple_id,
-            weeks=8,
-            path=f"/v1/therapist/couples/{couple_id}/progress",
+            action=action,
+            path=f"/v1/therapist/couples/{couple_id}/{tail}",
             now=when,
         )
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import http
 import logging
-import math
-import time
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -142,17 +141,9 @@ def render_domain_error(error: DomainError) -> Response:
     )
 
 
-def _retry_after_seconds() -> str:
-    from api.extensions import limiter
-
-    breached = limiter.current_limit
-    if breached is None:
-        return "60"
-    window = breached.limit.get_expiry()
-    return str(min(window, max(1, math.ceil(breached.reset_at - time.time()))))
-
-
-def render_http_exception(error: HTTPException) -> Response:
+def render_http_exception(error: HTTPException, *, retry_after: str | None = None) -> Response:
+    """Any HTTP error raised by Flask, webargs or Flask-Limiter, in the error shape; a 429
+    carries `retry_after` (seconds) as `Retry-After`, "60" when the caller knows no better."""
     status = error.code or 500
     if status >= 500:
         status = 500
@@ -170,7 +161,7 @@ def render_http_exception(error: HTTPException) -> Response:
         if allow:
             headers["Allow"] = allow
     if status == 429:
-        headers["Retry-After"] = _retry_after_seconds()
+        headers["Retry-After"] = retry_after or "60"
     return error_response(status, reason, message, errors=errors, headers=headers)
 
 
@@ -179,7 +170,8 @@ def render_unexpected(error: Exception) -> Response:
     return error_response(500, "internal_error", _HTTP_MESSAGES[500])
 
 
-def register_error_handlers(app) -> None:
+def register_error_handlers(app, *, render_http: Callable[[HTTPException], Response]) -> None:
+    """`render_http` renders HTTP errors (the one that knows the rate limiter's windows)."""
     app.register_error_handler(DomainError, render_domain_error)
-    app.register_error_handler(HTTPException, render_http_exception)
+    app.register_error_handler(HTTPException, render_http)
     app.register_error_handler(Exception, render_unexpected)

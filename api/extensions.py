@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request
+import math
+import time
+
+from flask import Response, request
 from flask_limiter import Limiter
 from flask_smorest import Api as _Api
+from werkzeug.exceptions import HTTPException
 
 from api.errors import ErrorSchema, render_http_exception
 
@@ -19,8 +23,22 @@ class Api(_Api):
     ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error):
-        return render_http_exception(error)
+        return render_http_error(error)
 
 
 api = Api()
 limiter = Limiter(key_func=client_ip)
+
+
+def render_http_error(error: HTTPException) -> Response:
+    """Renders an HTTP error; a 429 says when the breached limit's window ends."""
+    retry_after = _retry_after_seconds() if error.code == 429 else None
+    return render_http_exception(error, retry_after=retry_after)
+
+
+def _retry_after_seconds() -> str:
+    breached = limiter.current_limit
+    if breached is None:
+        return "60"
+    window = breached.limit.get_expiry()
+    return str(min(window, max(1, math.ceil(breached.reset_at - time.time()))))

@@ -25,7 +25,6 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
-from sqlalchemy import func, select
 
 request_log = logging.getLogger("steady.request")
 
@@ -111,7 +110,8 @@ class OutboxCollector:
         self._clock = clock
 
     def collect(self):
-        from api.notifications.models import STATUSES, Notification
+        from api.notifications import service as notifications_service
+        from api.notifications.models import STATUSES
 
         depth = GaugeMetricFamily(
             "steady_outbox_notifications", "Notifications in the outbox", labels=["status"]
@@ -122,16 +122,7 @@ class OutboxCollector:
         )
         try:
             with self._session_factory() as session:
-                counts = dict(
-                    session.execute(
-                        select(Notification.status, func.count()).group_by(Notification.status)
-                    ).all()
-                )
-                first = session.scalar(
-                    select(func.min(Notification.created_at)).where(
-                        Notification.status.in_(("pending", "sending"))
-                    )
-                )
+                counts, first = notifications_service.outbox_depth(session=session)
         except Exception:  # a scrape must not fail because the database is briefly away
             return
         for status in STATUSES:

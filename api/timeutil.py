@@ -252,3 +252,11 @@ def _require_days(days: frozenset[int] | None, *, allow_empty: bool) -> None:
         raise ValueError("days must not be empty; use None for every day")
     if not days <= frozenset(range(7)):
         raise ValueError(f"days must be weekday numbers 0-6, got {sorted(days)}")
+
+
+def normalise_days(days: Iterable[str] | None) -> list[str] | None:
+    """Weekday names in week order without repeats; None (every day) stays None."""
+    if days is None:
+        return None
+    chosen = set(days)
+    return [d for d in WEEKDAYS if d in chosen]

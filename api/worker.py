@@ -112,9 +112,9 @@ class Worker:
 def registered_jobs() -> list[Job]:
     """The materialisers of every domain that schedules work."""
     from api.commitments import service as commitments_service
-    from api.prompts import service as prompts_service
+    from api.prompts import schedules as schedules_service
 
-    return [prompts_service.materialise_due_schedules, commitments_service.send_due_reminders]
+    return [schedules_service.materialise_due_schedules, commitments_service.send_due_reminders]
 
 
 def build_worker(app: Flask) -> Worker:

@@ -129,7 +129,7 @@ def mint_tokens(
         users = {u.id: u for u in session.scalars(select(User))}
         for couple in seeded:
             for user_id in couple.user_ids:
-                pair = auth_service._open_session(
+                pair = auth_service.open_session(
                     session, settings=settings, user=users[user_id], device_name="bench", now=now
                 )
                 index[user_id] = len(dataset.tokens)

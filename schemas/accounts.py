@@ -3,7 +3,12 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.accounts.models import PLATFORMS
+from schemas.commitments import ExportCommitmentSchema
 from schemas.common import LOCALE_RE, Email, PageSchema, StrictSchema, Timezone
+from schemas.gratitude import ExportGratitudeSchema
+from schemas.notifications import ExportNotificationSchema, NotificationSettingsSchema
+from schemas.prompts import ExportPromptSchema, ExportRoundSchema
+from schemas.therapists import ExportGrantSchema
 
 
 class UserSchema(StrictSchema):
@@ -40,16 +45,43 @@ class DevicePageSchema(PageSchema):
     items = fields.List(fields.Nested(DeviceSchema), required=True)
 
 
+class ExportSessionSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    device_name = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+    last_used_at = fields.DateTime(dump_only=True)
+    ended_at = fields.DateTime(dump_only=True, allow_none=True, attribute="revoked_at")
+
+
+class ExportPartnerSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    display_name = fields.String(dump_only=True)
+
+
+class ExportCoupleSchema(StrictSchema):
+    """A couple the user has been in, current or ended (`api.flows.CoupleExport`)."""
+
+    id = fields.UUID(dump_only=True)
+    since = fields.DateTime(dump_only=True)
+    ended_at = fields.DateTime(dump_only=True, allow_none=True)
+    partner = fields.Nested(ExportPartnerSchema, dump_only=True, allow_none=True)
+    rounds = fields.List(fields.Nested(ExportRoundSchema), dump_only=True)
+    gratitude = fields.List(fields.Nested(ExportGratitudeSchema), dump_only=True)
+    commitments = fields.List(fields.Nested(ExportCommitmentSchema), dump_only=True)
+    therapist_grants = fields.List(fields.Nested(ExportGrantSchema), dump_only=True)
+
+
 class ExportSchema(StrictSchema):
-    """Everything the user wrote or that is about them; sections grow with the product."""
+    """Everything the user wrote or that is about them (`api.flows.UserExport`); sections grow
+    with the product."""
 
     user = fields.Nested(UserSchema, required=True)
-    sessions = fields.List(fields.Dict(), required=True)
+    notification_settings = fields.Nested(NotificationSettingsSchema, required=True)
+    sessions = fields.List(fields.Nested(ExportSessionSchema), required=True)
     devices = fields.List(fields.Nested(DeviceSchema), required=True)
-    couples = fields.List(fields.Dict(), required=True)
-    notification_settings = fields.Dict(required=True)
-    notifications = fields.List(fields.Dict(), required=True)
-    prompts = fields.List(fields.Dict(), required=True)
+    notifications = fields.List(fields.Nested(ExportNotificationSchema), required=True)
+    couples = fields.List(fields.Nested(ExportCoupleSchema), required=True)
+    prompts = fields.List(fields.Nested(ExportPromptSchema), required=True)
 
 
 __all__ = ["Email"]

@@ -89,3 +89,26 @@ class CheckCreateSchema(StrictSchema):
 
 class CheckPageSchema(PageSchema):
     items = fields.List(fields.Nested(CheckSchema), required=True)
+
+
+class ExportCheckSchema(StrictSchema):
+    date = fields.Date(dump_only=True)
+    status = fields.String(dump_only=True, metadata={"enum": ["kept", "missed"]})
+    note = fields.String(dump_only=True, allow_none=True)
+    confirmed_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class ExportCommitmentSchema(StrictSchema):
+    """One of the owner's commitments (`api.commitments.service.ExportedCommitment`)."""
+
+    id = fields.UUID(dump_only=True, attribute="commitment.id")
+    title = fields.String(dump_only=True, attribute="commitment.title")
+    details = fields.String(dump_only=True, allow_none=True, attribute="commitment.details")
+    days = fields.List(
+        fields.String(), dump_only=True, allow_none=True, attribute="commitment.days"
+    )
+    date = fields.Date(dump_only=True, allow_none=True, attribute="commitment.date")
+    due_time = LocalTime(dump_only=True, attribute="commitment.due_time", metadata=TIME_DOC)
+    timezone = fields.String(dump_only=True, attribute="commitment.timezone")
+    created_at = fields.DateTime(dump_only=True, attribute="commitment.created_at")
+    checks = fields.List(fields.Nested(ExportCheckSchema), dump_only=True)

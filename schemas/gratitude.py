@@ -31,3 +31,12 @@ class GratitudeQueryArgsSchema(PageQueryArgsSchema):
 
 class GratitudePageSchema(PageSchema):
     items = fields.List(fields.Nested(GratitudeSchema), required=True)
+
+
+class ExportGratitudeSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    direction = fields.String(dump_only=True, metadata={"enum": ["sent", "received"]})
+    text = fields.String(dump_only=True)
+    reaction = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+    acknowledged_at = fields.DateTime(dump_only=True, allow_none=True)

@@ -61,3 +61,10 @@ class NotificationSchema(StrictSchema):
 
 class NotificationPageSchema(PageSchema):
     items = fields.List(fields.Nested(NotificationSchema), required=True)
+
+
+class ExportNotificationSchema(NotificationSchema):
+    """An inbox item in the export: what it said and what became of it."""
+
+    class Meta(NotificationSchema.Meta):
+        exclude = ("deliver_after",)

@@ -138,3 +138,30 @@ class AnswerCreateSchema(StrictSchema):
     rating = fields.Integer(
         validate=validate.Range(min=1, max=5), allow_none=True, load_default=None, strict=True
     )
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+class ExportAnswerSchema(StrictSchema):
+    text = fields.String(dump_only=True, allow_none=True)
+    rating = fields.Integer(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class ExportRoundSchema(StrictSchema):
+    """A round as the exporting partner saw it: the partner's answer only where revealed."""
+
+    id = fields.UUID(dump_only=True)
+    kind = fields.String(dump_only=True, metadata={"enum": list(PROMPT_KINDS)})
+    prompt = fields.String(dump_only=True, attribute="prompt.text")
+    asked_at = fields.DateTime(dump_only=True)
+    my_answer = fields.Nested(ExportAnswerSchema, dump_only=True, allow_none=True)
+    partner_answer = fields.Nested(ExportAnswerSchema, dump_only=True, allow_none=True)
+
+
+class ExportPromptSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    kind = fields.String(dump_only=True, metadata={"enum": list(PROMPT_KINDS)})
+    text = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)

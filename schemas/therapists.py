@@ -112,3 +112,12 @@ class AssignmentCreateSchema(StrictSchema):
 
 class AssignmentPageSchema(PageSchema):
     items = fields.List(fields.Nested(AssignmentSchema), required=True)
+
+
+class ExportGrantSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    therapist = fields.Nested(TherapistRefSchema, dump_only=True)
+    scope = fields.String(dump_only=True, metadata={"enum": list(SCOPES)})
+    status = fields.String(dump_only=True, metadata={"enum": list(GRANT_STATUSES)})
+    created_at = fields.DateTime(dump_only=True)
+    revoked_at = fields.DateTime(dump_only=True, allow_none=True)

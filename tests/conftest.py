@@ -16,7 +16,8 @@ from sqlalchemy import text
 from api import create_app
 from api.db import get_engine, make_session_factory
 from api.models import Base
-from tests.factories import Factory
+from api.pairing import service as pairing_service
+from tests.factories import Factory, pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -127,6 +128,25 @@ def session(database_url):
 @pytest.fixture
 def factory(app, session, clock) -> Factory:
     return Factory(app=app, session=session, clock=clock)
+
+
+@pytest.fixture
+def session_factory(database_url):
+    """Sessions as the worker opens them (its jobs take a factory, not a session)."""
+    return make_session_factory(get_engine(database_url))
+
+
+@pytest.fixture
+def couple(factory):
+    """Two partners paired through the real invite flow: (first, second, couple_id)."""
+    return pair(factory)
+
+
+@pytest.fixture
+def paired(factory, session):
+    """Two paired partners and their couple's row, for service tests: (first, second, couple)."""
+    first, second, _ = pair(factory)
+    return first, second, pairing_service.active_couple(session=session, user=first.user)
 
 
 def pytest_collection_modifyitems(config, items):

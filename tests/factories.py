@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from api.accounts.models import User
 from api.auth import passwords
 from api.auth.context import token_settings
-from api.auth.service import _open_session
+from api.auth.service import open_session
 from api.auth.tokens import issue_access_token
 
 PASSWORD = "correct horse battery"
@@ -81,7 +81,7 @@ class Factory:
         user = user or self.user(**kwargs)
         self.session.commit()
         with self.app.app_context():
-            pair = _open_session(
+            pair = open_session(
                 self.session,
                 settings=token_settings(),
                 user=user,

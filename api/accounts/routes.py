@@ -4,6 +4,7 @@ import uuid
 
 from flask_smorest import Blueprint
 
+from api import flows
 from api.accounts import service
 from api.auth.context import View, current_user
 from api.db import db_session, now
@@ -41,7 +42,7 @@ class Me(View):
     @documents_errors(blp, 401)
     def delete(self):
         """Erase your account; this cannot be undone"""
-        service.erase_account(session=db_session(), user=current_user(), now=now())
+        flows.erase_account(session=db_session(), user=current_user(), now=now())
 
 
 @blp.route("/export")
@@ -50,7 +51,7 @@ class Export(View):
     @documents_errors(blp, 401)
     def get(self):
         """Download everything Steady holds about you"""
-        return service.export_data(session=db_session(), user=current_user())
+        return flows.export_data(session=db_session(), user=current_user())
 
 
 @blp.route("/devices")

@@ -1,26 +1,87 @@
-"""The account: profile, devices, export and erasure."""
+"""The account: users, their profile and their devices.
+
+A low domain: it calls no other domain. Export and erasure across domains are orchestrated in
+`api.flows`, which calls the functions here for this domain's part.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.accounts.models import Device, User
-from api.auth.models import AuthSession
 from api.auth.tokens import hash_token
-from api.commitments import service as commitments_service
 from api.errors import NotFound
-from api.gratitude import service as gratitude_service
-from api.idempotency.models import IdempotencyRecord
-from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
-from api.pairing import service as pairing_service
-from api.prompts import service as prompts_service
-from api.therapists import service as therapists_service
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def find_user(*, session: Session, user_id: uuid.UUID) -> User | None:
+    return session.get(User, user_id)
+
+
+def users_by_id(*, session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, User]:
+    """The users that still exist among `user_ids`, in one query."""
+    if not user_ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(set(user_ids))))}
+
+
+def find_by_email(*, session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email))
+
+
+def find_by_firebase_uid(*, session: Session, uid: str) -> User | None:
+    return session.scalar(select(User).where(User.firebase_uid == uid))
+
+
+def lock_user(*, session: Session, user_id: uuid.UUID) -> None:
+    """Serialises changes that involve one user (pairing) on PostgreSQL until the transaction
+    ends; SQLite has one writer at a time anyway."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+def add_user(
+    *,
+    session: Session,
+    display_name: str,
+    role: str,
+    timezone: str,
+    now: datetime,
+    email: str | None = None,
+    password_hash: str | None = None,
+    firebase_uid: str | None = None,
+) -> User:
+    """Adds a new account row (no commit: signing up commits it with its first session)."""
+    user = User(
+        id=uuid.uuid4(),
+        email=email,
+        password_hash=password_hash,
+        firebase_uid=firebase_uid,
+        display_name=display_name,
+        role=role,
+        timezone=timezone,
+        created_at=now,
+    )
+    session.add(user)
+    return user
+
+
+def set_password_hash(*, user: User, password_hash: str) -> None:
+    """A stronger hash of the same password (no commit: sign-in commits it)."""
+    user.password_hash = password_hash
+
+
+def link_firebase(*, session: Session, user: User, uid: str) -> User:
+    """Links a local account to the Firebase account with the same verified email."""
+    user.firebase_uid = uid
+    session.commit()
+    return user
 
 
 def update_profile(
@@ -39,6 +100,15 @@ def update_profile(
         user.locale = locale
     session.commit()
     return user
+
+
+def delete_user(*, session: Session, user: User) -> None:
+    """The last step of erasure: the user row and their devices (no commit)."""
+    session.execute(delete(Device).where(Device.user_id == user.id))
+    session.delete(user)
+
+
+# --- devices ----------------------------------------------------------------------------------
 
 
 def register_device(
@@ -89,43 +159,35 @@ def remove_device(*, session: Session, user: User, device_id: uuid.UUID) -> None
     session.commit()
 
 
-def export_data(*, session: Session, user: User) -> dict[str, Any]:
-    """Everything the user wrote or that is about them, without secrets or token hashes."""
-    sessions = session.scalars(
-        select(AuthSession).where(AuthSession.user_id == user.id).order_by(AuthSession.created_at)
-    )
-    devices = session.scalars(
-        select(Device).where(Device.user_id == user.id).order_by(Device.created_at)
-    )
-    return {
-        **notifications_service.export_data(session=session, user=user),
-        "user": user,
-        "sessions": [
-            {
-                "id": str(s.id),
-                "device_name": s.device_name,
-                "created_at": s.created_at.isoformat(),
-                "last_used_at": s.last_used_at.isoformat(),
-                "ended_at": s.revoked_at.isoformat() if s.revoked_at else None,
-            }
-            for s in sessions
-        ],
-        "devices": list(devices),
-        "couples": pairing_service.export_couples(session=session, user=user),
-        "prompts": prompts_service.export_prompts(session=session, user=user),
-    }
+def devices_for(
+    *, session: Session, user_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Device]]:
+    """Every device of these users, in one query (the push worker's recipients)."""
+    devices: dict[uuid.UUID, list[Device]] = defaultdict(list)
+    if user_ids:
+        for device in session.scalars(select(Device).where(Device.user_id.in_(user_ids))):
+            devices[device.user_id].append(device)
+    return devices
 
 
-def erase_account(*, session: Session, user: User, now: datetime) -> None:
-    """Deletes the account and what only it owns, and ends its couple. Cannot be undone."""
-    pairing_service.end_couple_of_erased_user(session=session, user=user, now=now)
-    therapists_service.erase_for_therapist(session=session, user=user, now=now)
-    notifications_service.erase_for_user(session=session, user=user)
-    prompts_service.erase_for_user(session=session, user=user)
-    gratitude_service.erase_for_user(session=session, user=user)
-    commitments_service.erase_for_user(session=session, user=user)
-    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user.id))
-    session.execute(delete(Device).where(Device.user_id == user.id))
-    session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
-    session.delete(user)
-    session.commit()
+def remove_devices(*, session: Session, device_ids: set[uuid.UUID]) -> None:
+    """Devices whose tokens FCM reported dead (no commit)."""
+    if device_ids:
+        session.execute(delete(Device).where(Device.id.in_(device_ids)))
+
+
+def user_devices(*, session: Session, user: User) -> list[Device]:
+    """The user's devices, oldest first, for their export."""
+    return list(
+        session.scalars(
+            select(Device).where(Device.user_id == user.id).order_by(Device.created_at)
+        )
+    )
+
+
+def timezones_of(*, session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each existing user's IANA zone name, in one query; erased users are absent."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.timezone).where(User.id.in_(set(user_ids))))
+    return {user_id: tz for user_id, tz in rows}

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.accounts import service as accounts_service
 from api.accounts.models import User
 from api.auth import passwords
 from api.auth.firebase import FirebaseVerifier
@@ -58,9 +59,10 @@ class SessionView:
     current: bool
 
 
-def _open_session(
+def open_session(
     session: Session, *, settings: TokenSettings, user: User, device_name: str | None, now: datetime
 ) -> TokenPair:
+    """Opens a session for the user and issues its first token pair (no commit)."""
     auth_session = AuthSession(
         id=uuid.uuid4(), user_id=user.id, device_name=device_name, created_at=now, last_used_at=now
     )
@@ -90,24 +92,23 @@ def register(
     now: datetime,
 ) -> TokenPair:
     """Creates the account and signs it in on the device that registered."""
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
+    if accounts_service.find_by_email(session=session, email=email) is not None:
         raise Conflict("email_taken", "An account with this email already exists.")
-    user = User(
-        id=uuid.uuid4(),
+    user = accounts_service.add_user(
+        session=session,
         email=email,
         password_hash=passwords.hash_password(password),
         display_name=display_name,
         role=role,
         timezone=timezone,
-        created_at=now,
+        now=now,
     )
-    session.add(user)
     try:
         session.flush()
     except IntegrityError as exc:
         session.rollback()
         raise Conflict("email_taken", "An account with this email already exists.") from exc
-    pair = _open_session(session, settings=settings, user=user, device_name=device_name, now=now)
+    pair = open_session(session, settings=settings, user=user, device_name=device_name, now=now)
     session.commit()
     return pair
 
@@ -122,13 +123,15 @@ def login(
     now: datetime,
 ) -> TokenPair:
     """Signs in with email and password; unknown email and wrong password look the same."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = accounts_service.find_by_email(session=session, email=email.strip().lower())
     if not passwords.verify_password(user.password_hash if user else None, password):
         raise Unauthorized("invalid_credentials", "The email or password is wrong.")
     assert user is not None and user.password_hash is not None
     if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
-    pair = _open_session(session, settings=settings, user=user, device_name=device_name, now=now)
+        accounts_service.set_password_hash(
+            user=user, password_hash=passwords.hash_password(password)
+        )
+    pair = open_session(session, settings=settings, user=user, device_name=device_name, now=now)
     session.commit()
     return pair
 
@@ -170,7 +173,7 @@ def refresh(
     token, token_hash = new_refresh_token()
     session.add(RefreshToken(session_id=auth_session.id, token_hash=token_hash, created_at=now))
     auth_session.last_used_at = now
-    user = session.get(User, auth_session.user_id)
+    user = accounts_service.find_user(session=session, user_id=auth_session.user_id)
     assert user is not None
     pair = TokenPair(
         user=user,
@@ -263,7 +266,7 @@ def authenticate(
         or auth_session.user_id != access.user_id
     ):
         raise Unauthorized("session_revoked", "This session has ended.")
-    user = session.get(User, access.user_id)
+    user = accounts_service.find_user(session=session, user_id=access.user_id)
     if user is None:
         raise Unauthorized("session_revoked", "This session has ended.")
     if now - auth_session.last_used_at > LAST_USED_RESOLUTION:
@@ -277,7 +280,7 @@ def _firebase_user(session: Session, claims: dict[str, Any], *, now: datetime) -
     uid = claims.get("uid") or claims.get("sub")
     if not uid or not isinstance(uid, str) or len(uid) > 128:
         raise Unauthorized("invalid_token", "The ID token is not valid.")
-    user = session.scalar(select(User).where(User.firebase_uid == uid))
+    user = accounts_service.find_by_firebase_uid(session=session, uid=uid)
     if user is not None:
         return user
     email = claims.get("email")
@@ -285,33 +288,46 @@ def _firebase_user(session: Session, claims: dict[str, Any], *, now: datetime) -
     if email is not None and len(email) > 254:
         raise Unauthorized("invalid_token", "The ID token is not valid.")
     if email is not None:
-        existing = session.scalar(select(User).where(User.email == email))
+        existing = accounts_service.find_by_email(session=session, email=email)
         if existing is not None:
             # Linking on an unverified email would hand the account to whoever typed it.
             if claims.get("email_verified") is not True or existing.firebase_uid is not None:
                 raise Conflict("email_taken", "An account with this email already exists.")
-            existing.firebase_uid = uid
-            session.commit()
-            return existing
+            return accounts_service.link_firebase(session=session, user=existing, uid=uid)
     name = claims.get("name")
     if not isinstance(name, str) or not name.strip():
         name = email.split("@", 1)[0] if email else "Steady user"
-    user = User(
-        id=uuid.uuid4(),
+    user = accounts_service.add_user(
+        session=session,
         email=email,
         firebase_uid=uid,
         display_name=name.strip()[:80],
         role="partner",
         timezone="UTC",
-        created_at=now,
+        now=now,
     )
-    session.add(user)
     try:
         session.commit()
     except IntegrityError:
         # Two first requests raced; the other one created the user.
         session.rollback()
-        user = session.scalar(select(User).where(User.firebase_uid == uid))
+        user = accounts_service.find_by_firebase_uid(session=session, uid=uid)
         if user is None:
             raise
     return user
+
+
+def export_sessions(*, session: Session, user: User) -> list[AuthSession]:
+    """Every session the user opened, ended ones included, oldest first."""
+    return list(
+        session.scalars(
+            select(AuthSession)
+            .where(AuthSession.user_id == user.id)
+            .order_by(AuthSession.created_at)
+        )
+    )
+
+
+def erase_for_user(*, session: Session, user: User) -> None:
+    """Part of account erasure: the user's sessions and refresh tokens go (no commit)."""
+    session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))

@@ -12,14 +12,17 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import timeutil
+from api import occurrences, timeutil
 from api.accounts.models import User
 from api.commitments.models import Commitment, CommitmentCheck
 from api.db import get_in_couple, skip_locked
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.notifications import service as notifications_service
+from api.occurrences import Recurrence
 from api.pagination import Cursor, Page, paginate
+from api.pairing import service as pairing_service
 from api.pairing.models import Couple
+from api.unset import UNSET
 
 RATE_WINDOW_DAYS = 28
 STREAK_CHUNK_DAYS = 120
@@ -53,51 +56,19 @@ class CommitmentView:
     next_due_at: datetime | None
 
 
-# --- occurrences ------------------------------------------------------------------------------
+# --- occurrences and figures (the arithmetic lives in api.occurrences) ------------------------
 
 
-def _tz(commitment: Commitment) -> ZoneInfo:
-    return ZoneInfo(commitment.timezone)
-
-
-def is_due(commitment: Commitment, day: date) -> bool:
-    """Whether the commitment had an occurrence on this local date."""
-    if day < commitment.start_date:
-        return False
-    if commitment.date is not None:
-        return day == commitment.date
-    days = timeutil.weekday_numbers(commitment.days)
-    return days is None or day.weekday() in days
-
-
-def _due_instant(commitment: Commitment, day: date) -> datetime:
-    return timeutil.local_instant(day, commitment.due_time, _tz(commitment))
-
-
-def next_due_at(commitment: Commitment, now: datetime) -> datetime | None:
-    if commitment.date is not None:
-        due = _due_instant(commitment, commitment.date)
-        return due if due > now else None
-    after = max(now, timeutil.local_instant(commitment.start_date, time(0), _tz(commitment)))
-    return timeutil.next_fire_at(
-        after=after,
-        at=commitment.due_time,
-        tz=_tz(commitment),
-        days=timeutil.weekday_numbers(commitment.days),
+def recurrence(c: Commitment) -> Recurrence:
+    return Recurrence.of(
+        at=c.due_time, timezone=c.timezone, start_date=c.start_date, days=c.days, once=c.date
     )
 
 
-def _next_reminder(commitment: Commitment, now: datetime) -> datetime | None:
-    """When to remind next: `remind_before_minutes` before the next occurrence still ahead."""
-    if commitment.remind_before_minutes is None or commitment.deleted_at is not None:
+def _next_reminder(c: Commitment, now: datetime) -> datetime | None:
+    if c.remind_before_minutes is None or c.deleted_at is not None:
         return None
-    lead = timedelta(minutes=commitment.remind_before_minutes)
-    # The first occurrence whose reminder time is still ahead is the first due after now+lead.
-    due = next_due_at(commitment, now + lead)
-    return due - lead if due is not None else None
-
-
-# --- figures ----------------------------------------------------------------------------------
+    return recurrence(c).next_reminder_at(now, timedelta(minutes=c.remind_before_minutes))
 
 
 def _figures(
@@ -107,7 +78,8 @@ def _figures(
     one query, older checks only while a streak keeps going, a chunk at a time."""
     if not commitments:
         return {}
-    todays = {c.id: timeutil.local_date(now, _tz(c)) for c in commitments}
+    rules = {c.id: recurrence(c) for c in commitments}
+    todays = {c.id: rules[c.id].local_date(now) for c in commitments}
     earliest = min(todays.values()) - timedelta(days=RATE_WINDOW_DAYS)
     recent: dict[uuid.UUID, dict[date, str]] = {c.id: {} for c in commitments}
     for commitment_id, day, status in session.execute(
@@ -119,84 +91,40 @@ def _figures(
         recent[commitment_id][day] = status
     result = {}
     for c in commitments:
-        today = todays[c.id]
-        checks = recent[c.id]
+        rule, today, checks = rules[c.id], todays[c.id], recent[c.id]
+        window = {"first": today - timedelta(days=RATE_WINDOW_DAYS - 1), "last": today}
+        due = occurrences.count_due(rule, checks, **window, today=today, now=now)
+        kept = sum(
+            checks[day] == "kept"
+            for day in occurrences.counted_records(rule, checks, **window, today=today)
+        )
         result[c.id] = Figures(
-            kept_rate_28d=_kept_rate(c, checks, today, now),
-            current_streak=_streak(session, c, checks, today, now, earliest),
-            next_due_at=next_due_at(c, now),
+            kept_rate_28d=occurrences.rate(kept, due),
+            current_streak=occurrences.streak(
+                rule,
+                checks,
+                today=today,
+                loaded_from=earliest,
+                load_older=lambda day, c=c: _older_checks(session, c.id, before=day),
+            ),
+            next_due_at=rule.next_due_at(now),
         )
     return result
 
 
-def _counts_as_due(
-    c: Commitment, day: date, checks: dict[date, str], today: date, now: datetime
-) -> bool:
-    if day in checks:
-        return True
-    if not is_due(c, day):
-        return False
-    # Today's occurrence is not yet missed while its due time is ahead.
-    return not (day == today and _due_instant(c, day) > now)
-
-
-def _kept_rate(c: Commitment, checks: dict[date, str], today: date, now: datetime) -> float | None:
-    start = max(today - timedelta(days=RATE_WINDOW_DAYS - 1), c.start_date)
-    due = kept = 0
-    day = start
-    while day <= today:
-        if _counts_as_due(c, day, checks, today, now):
-            due += 1
-            kept += checks.get(day) == "kept"
-        day += timedelta(days=1)
-    return kept / due if due else None
-
-
-def _streak(
-    session: Session,
-    c: Commitment,
-    checks: dict[date, str],
-    today: date,
-    now: datetime,
-    loaded_from: date,
-) -> int:
-    if c.date is not None:  # a one-off: its single occurrence, kept or not
-        if c.date > today:
-            return 0
-        status = checks.get(c.date) or session.scalar(
-            select(CommitmentCheck.status).where(
-                CommitmentCheck.commitment_id == c.id, CommitmentCheck.date == c.date
-            )
+def _older_checks(
+    session: Session, commitment_id: uuid.UUID, *, before: date
+) -> tuple[date, dict[date, str]]:
+    """A streak ran past what was loaded: the next chunk back in time, up to `before`."""
+    start = before - timedelta(days=STREAK_CHUNK_DAYS)
+    rows = session.execute(
+        select(CommitmentCheck.date, CommitmentCheck.status).where(
+            CommitmentCheck.commitment_id == commitment_id,
+            CommitmentCheck.date >= start,
+            CommitmentCheck.date <= before,
         )
-        return 1 if status == "kept" else 0
-    streak = 0
-    day = today
-    known = dict(checks)
-    while day >= c.start_date:
-        if day < loaded_from:
-            # The streak runs past what is loaded: read the next chunk back in time.
-            chunk_start = day - timedelta(days=STREAK_CHUNK_DAYS)
-            known.update(
-                session.execute(
-                    select(CommitmentCheck.date, CommitmentCheck.status).where(
-                        CommitmentCheck.commitment_id == c.id,
-                        CommitmentCheck.date >= chunk_start,
-                        CommitmentCheck.date < loaded_from,
-                    )
-                ).all()
-            )
-            loaded_from = chunk_start
-        status = known.get(day)
-        if status == "kept":
-            streak += 1
-        elif status == "missed":
-            break
-        elif day == today:
-            pass  # today's unrecorded occurrence does not break it
-        elif is_due(c, day):
-            break  # a past occurrence nobody recorded
-        day -= timedelta(days=1)
-    return streak
+    )
+    return start, {day: status for day, status in rows}
 
 
 def _view(c: Commitment, figures: Figures) -> CommitmentView:
@@ -225,12 +153,8 @@ def _with_figures(session: Session, c: Commitment, now: datetime) -> CommitmentV
 # --- use cases --------------------------------------------------------------------------------
 
 
-def _normalise_days(days: list[str] | None) -> list[str] | None:
-    return None if days is None else [d for d in timeutil.WEEKDAYS if d in set(days)]
-
-
 def _check_schedule(c: Commitment, now: datetime) -> None:
-    if c.date is not None and c.date < timeutil.local_date(now, _tz(c)):
+    if c.date is not None and c.date < timeutil.local_date(now, ZoneInfo(c.timezone)):
         raise Unprocessable(
             errors={"json": {"date": ["A one-off commitment cannot be in the past."]}}
         )
@@ -258,7 +182,7 @@ def create_commitment(
         owner_id=user.id,
         title=title,
         details=details,
-        days=_normalise_days(days),
+        days=timeutil.normalise_days(days),
         date=date,
         due_time=due_time,
         timezone=zone,
@@ -323,9 +247,6 @@ def get_commitment(
     return _with_figures(session, _get(session, couple, commitment_id), now)
 
 
-_UNSET: Any = object()
-
-
 def update_commitment(
     *,
     session: Session,
@@ -333,33 +254,33 @@ def update_commitment(
     user: User,
     commitment_id: uuid.UUID,
     now: datetime,
-    title: str = _UNSET,
-    details: str | None = _UNSET,
-    days: list[str] | None = _UNSET,
-    date: date | None = _UNSET,
-    due_time: time = _UNSET,
-    timezone: str = _UNSET,
-    remind_before_minutes: int | None = _UNSET,
+    title: str = UNSET,
+    details: str | None = UNSET,
+    days: list[str] | None = UNSET,
+    date: date | None = UNSET,
+    due_time: time = UNSET,
+    timezone: str = UNSET,
+    remind_before_minutes: int | None = UNSET,
 ) -> CommitmentView:
     """The owner changes their commitment; past checks keep counting."""
     c = _owned(session, couple, user, commitment_id)
-    if days is not _UNSET and date is not _UNSET and days is not None and date is not None:
+    if days is not UNSET and date is not UNSET and days is not None and date is not None:
         raise Unprocessable(errors={"json": {"date": ["Give either days or a date, not both."]}})
-    if title is not _UNSET:
+    if title is not UNSET:
         c.title = title
-    if details is not _UNSET:
+    if details is not UNSET:
         c.details = details
-    if date is not _UNSET and date is not None:
+    if date is not UNSET and date is not None:
         c.date, c.days = date, None
-    elif days is not _UNSET:
-        c.days, c.date = _normalise_days(days), None
-    elif date is not _UNSET:  # date: null turns a one-off into an every-day commitment
+    elif days is not UNSET:
+        c.days, c.date = timeutil.normalise_days(days), None
+    elif date is not UNSET:  # date: null turns a one-off into an every-day commitment
         c.date = None
-    if due_time is not _UNSET:
+    if due_time is not UNSET:
         c.due_time = due_time
-    if timezone is not _UNSET:
+    if timezone is not UNSET:
         c.timezone = timezone
-    if remind_before_minutes is not _UNSET:
+    if remind_before_minutes is not UNSET:
         c.remind_before_minutes = remind_before_minutes
     _check_schedule(c, now)
     c.updated_at = now
@@ -395,13 +316,14 @@ def record_check(
 ) -> CommitmentCheck:
     """The owner records one due occurrence; a kept one tells the partner."""
     c = _owned(session, couple, user, commitment_id)
-    if date > timeutil.local_date(now, _tz(c)):
+    rule = recurrence(c)
+    if date > rule.local_date(now):
         raise Unprocessable(
             "date_in_future",
             "That date has not come yet.",
             errors={"json": {"date": ["The date is in the future."]}},
         )
-    if not is_due(c, date):
+    if not rule.is_due(date):
         raise Unprocessable(
             "not_due",
             "The commitment was not due on that date.",
@@ -514,7 +436,7 @@ def _remind(session: Session, c: Commitment, now: datetime) -> int:
     remind_at = c.next_reminder_at
     assert remind_at is not None and c.remind_before_minutes is not None
     due = remind_at + timedelta(minutes=c.remind_before_minutes)
-    occurrence = timeutil.local_date(due, _tz(c))
+    occurrence = timeutil.local_date(due, ZoneInfo(c.timezone))
     advanced = session.execute(
         update(Commitment)
         .where(Commitment.id == c.id, Commitment.next_reminder_at == remind_at)
@@ -523,7 +445,7 @@ def _remind(session: Session, c: Commitment, now: datetime) -> int:
     ).rowcount
     if advanced != 1 or now > due + REMINDER_GRACE:
         return 0  # another worker had it, or the occurrence passed while we were down
-    couple = session.get(Couple, c.couple_id)
+    couple = pairing_service.get_couple_by_id(session=session, couple_id=c.couple_id)
     recorded = session.scalar(
         select(CommitmentCheck.id).where(
             CommitmentCheck.commitment_id == c.id, CommitmentCheck.date == occurrence
@@ -556,7 +478,17 @@ def stop_couple_reminders(*, session: Session, couple_id: uuid.UUID) -> None:
 # --- export and erasure -----------------------------------------------------------------------
 
 
-def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ExportedCommitment:
+    """One of the owner's commitments with every check recorded on it, for their export."""
+
+    commitment: Commitment
+    checks: list[CommitmentCheck]
+
+
+def export_couple(
+    *, session: Session, couple_id: uuid.UUID, user: User
+) -> list[ExportedCommitment]:
     commitments = session.scalars(
         select(Commitment)
         .where(
@@ -573,28 +505,7 @@ def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list
         .order_by(CommitmentCheck.date)
     ):
         checks[check.commitment_id].append(check)
-    return [
-        {
-            "id": str(c.id),
-            "title": c.title,
-            "details": c.details,
-            "days": c.days,
-            "date": c.date.isoformat() if c.date else None,
-            "due_time": c.due_time.strftime("%H:%M"),
-            "timezone": c.timezone,
-            "created_at": c.created_at.isoformat(),
-            "checks": [
-                {
-                    "date": k.date.isoformat(),
-                    "status": k.status,
-                    "note": k.note,
-                    "confirmed_at": k.confirmed_at.isoformat() if k.confirmed_at else None,
-                }
-                for k in checks[c.id]
-            ],
-        }
-        for c in commitments
-    ]
+    return [ExportedCommitment(commitment=c, checks=checks[c.id]) for c in commitments]
 
 
 def erase_for_user(*, session: Session, user: User) -> None:
@@ -605,8 +516,8 @@ def erase_for_user(*, session: Session, user: User) -> None:
 # --- weekly figures ---------------------------------------------------------------------------
 
 
-def _occurrences(
-    c: Commitment,
+def _tally(
+    rule: Recurrence,
     checks: dict[date, tuple[str, bool]],
     *,
     first: date,
@@ -614,27 +525,11 @@ def _occurrences(
     today: date,
     now: datetime,
 ) -> tuple[int, int, int]:
-    """Due, kept and confirmed occurrences dated first..last, counted as _counts_as_due counts
-    them one day at a time, but in constant time for the scheduled part."""
-    first, last = max(first, c.start_date), min(last, today)
-    if last < first:
-        return 0, 0, 0
-    if c.date is not None:
-        due = int(first <= c.date <= last)
-    else:
-        due = timeutil.count_due_dates(start=first, end=last, days=timeutil.weekday_numbers(c.days))
-    recorded = [day for day in checks if first <= day <= last]
-    # A recorded date counts even when the schedule has changed since.
-    due += sum(not is_due(c, day) for day in recorded)
-    if (
-        first <= today <= last
-        and today not in checks
-        and is_due(c, today)
-        and _due_instant(c, today) > now
-    ):
-        due -= 1  # today's occurrence is not missed while its due time is ahead
-    kept = sum(checks[day][0] == "kept" for day in recorded)
-    confirmed = sum(checks[day] == ("kept", True) for day in recorded)
+    """Due, kept and confirmed occurrences dated first..last, by the one counting rule."""
+    due = occurrences.count_due(rule, checks, first=first, last=last, today=today, now=now)
+    counted = occurrences.counted_records(rule, checks, first=first, last=last, today=today)
+    kept = sum(checks[day][0] == "kept" for day in counted)
+    confirmed = sum(checks[day] == ("kept", True) for day in counted)
     return due, kept, confirmed
 
 
@@ -679,9 +574,10 @@ def weekly_counts(
     ).all()
     if not commitments:
         return result
-    todays = {c.id: timeutil.local_date(now, _tz(c)) for c in commitments}
+    rules = {c.id: recurrence(c) for c in commitments}
+    todays = {c.id: rules[c.id].local_date(now) for c in commitments}
     stops = {c.id: min(now, c.deleted_at) if c.deleted_at else now for c in commitments}
-    last_days = {c.id: timeutil.local_date(stops[c.id], _tz(c)) for c in commitments}
+    last_days = {c.id: rules[c.id].local_date(stops[c.id]) for c in commitments}
     low = min(week_starts[0], min(todays.values()) - timedelta(days=RATE_WINDOW_DAYS - 1))
     high = max(week_starts[-1] + timedelta(days=6), max(todays.values()))
     checks: dict[uuid.UUID, dict[date, tuple[str, bool]]] = {c.id: {} for c in commitments}
@@ -707,8 +603,8 @@ def weekly_counts(
         figures = result[c.owner_id]
         last_day, stop = last_days[c.id], stops[c.id]
         for week, start in enumerate(week_starts):
-            due, kept, confirmed = _occurrences(
-                c,
+            due, kept, confirmed = _tally(
+                rules[c.id],
                 checks[c.id],
                 first=start,
                 last=start + timedelta(days=6),
@@ -718,8 +614,8 @@ def weekly_counts(
             figures["due"][week] += due
             figures["kept"][week] += kept
             figures["confirmed"][week] += confirmed
-        due, kept, _ = _occurrences(
-            c,
+        due, kept, _ = _tally(
+            rules[c.id],
             checks[c.id],
             first=todays[c.id] - timedelta(days=RATE_WINDOW_DAYS - 1),
             last=todays[c.id],

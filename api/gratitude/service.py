@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -129,7 +130,19 @@ def acknowledge(
     return note
 
 
-def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ExportedNote:
+    """A note as one of the two partners exports it."""
+
+    id: uuid.UUID
+    direction: str  # "sent" | "received"
+    text: str
+    reaction: str | None
+    created_at: datetime
+    acknowledged_at: datetime | None
+
+
+def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list[ExportedNote]:
     notes = session.scalars(
         select(GratitudeNote)
         .where(
@@ -139,14 +152,14 @@ def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list
         .order_by(GratitudeNote.created_at)
     )
     return [
-        {
-            "id": str(n.id),
-            "direction": "sent" if n.author_id == user.id else "received",
-            "text": n.text,
-            "reaction": n.reaction,
-            "created_at": n.created_at.isoformat(),
-            "acknowledged_at": n.acknowledged_at.isoformat() if n.acknowledged_at else None,
-        }
+        ExportedNote(
+            id=n.id,
+            direction="sent" if n.author_id == user.id else "received",
+            text=n.text,
+            reaction=n.reaction,
+            created_at=n.created_at,
+            acknowledged_at=n.acknowledged_at,
+        )
         for n in notes
     ]
 

@@ -6,21 +6,72 @@ authentication and the role check, so a replay is never served to the wrong call
 
 from __future__ import annotations
 
+from typing import Any
+
+from apispec import BasePlugin
 from flask import Flask, Response, current_app, g, request
+from flask_smorest.spec.plugins import FlaskPlugin
 
 from api.db import db_session, now
 from api.idempotency import service
 
 HEADER = "Idempotency-Key"
 _REPLAY_HEADERS = ("Content-Type", "Location")
+_EXTENSION = "steady_idempotency"
+
+
+class IdempotencyPlugin(BasePlugin):
+    """Finds the create operations as the routes document them — POST answering 201, outside
+    /v1/auth — documents the header and its answers on each, and remembers their paths so the
+    request hooks apply to exactly the operations the spec says take the header."""
+
+    def __init__(self) -> None:
+        self.create_paths: set[str] = set()
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        post = (operations or {}).get("post")
+        if not post or not path or path.startswith("/v1/auth"):
+            return
+        responses = post.setdefault("responses", {})
+        # Status codes are still the routes' integers here; apispec turns them into strings.
+        if 201 not in responses and "201" not in responses:
+            return
+        self.create_paths.add(path)
+        post.setdefault("parameters", []).append(_PARAMETER)
+        for code, description in _ANSWERS.items():
+            if code not in responses and str(code) not in responses:
+                responses[code] = {**_ERROR_CONTENT, "description": description}
+
+
+_PARAMETER: dict[str, Any] = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "description": "Retry-safe creation: the same key and body replay the first answer "
+    "(with `Idempotent-Replayed: true`) for at least 24 hours.",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": "^[\\x21-\\x7E]+$",
+    },
+}
+_ERROR_CONTENT = {
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+}
+_ANSWERS = {
+    409: "Conflict",
+    # The body is read to compare requests, so an oversized one is refused here too.
+    413: "Content Too Large",
+    422: "Unprocessable Entity",
+}
 
 
 def _is_create_endpoint() -> bool:
-    if request.method != "POST" or request.url_rule is None or request.path.startswith("/v1/auth"):
+    if request.method != "POST" or request.url_rule is None:
         return False
-    view = current_app.view_functions.get(request.endpoint or "")
-    method = getattr(getattr(view, "view_class", None), "post", None)
-    return 201 in getattr(method, "_apidoc", {}).get("success_status_codes", [])
+    paths = current_app.extensions[_EXTENSION].create_paths
+    return FlaskPlugin.flaskpath2openapi(request.url_rule.rule) in paths
 
 
 def _before() -> Response | None:
@@ -74,34 +125,9 @@ def _teardown(exc: BaseException | None) -> None:
         service.release(session=session, record_id=record_id)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, plugin: IdempotencyPlugin) -> None:
+    """Wires the hooks; `plugin` is the one the app's spec was built with."""
+    app.extensions[_EXTENSION] = plugin
     app.before_request(_before)
     app.after_request(_after)
     app.teardown_request(_teardown)
-
-
-def document(spec) -> None:
-    """Adds the Idempotency-Key header and its answers to every create operation."""
-    parameter = {
-        "in": "header",
-        "name": HEADER,
-        "required": False,
-        "description": "Retry-safe creation: the same key and body replay the first answer "
-        "(with `Idempotent-Replayed: true`) for at least 24 hours.",
-        "schema": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 255,
-            "pattern": "^[\\x21-\\x7E]+$",
-        },
-    }
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    for path, operations in spec._paths.items():
-        operation = operations.get("post")
-        if path.startswith("/v1/auth") or not operation or "201" not in operation["responses"]:
-            continue
-        operation.setdefault("parameters", []).append(parameter)
-        operation["responses"].setdefault("409", {**error, "description": "Conflict"})
-        # The body is read to compare requests, so an oversized one is refused here too.
-        operation["responses"].setdefault("413", {**error, "description": "Content Too Large"})
-        operation["responses"].setdefault("422", {**error, "description": "Unprocessable Entity"})

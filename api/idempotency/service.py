@@ -159,3 +159,8 @@ def purge_expired(*, session: Session, now: datetime, limit: int = 1000) -> int:
         session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(ids)))
     session.commit()
     return len(ids)
+
+
+def erase_for_user(*, session: Session, user_id: uuid.UUID) -> None:
+    """Part of account erasure: the user's stored requests and answers go (no commit)."""
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id))

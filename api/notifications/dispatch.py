@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import timeutil
-from api.accounts.models import Device, User
+from api.accounts import service as accounts_service
+from api.accounts.models import Device
 from api.db import skip_locked
 from api.notifications import service as notifications_service
 from api.notifications.models import Notification
@@ -148,14 +149,12 @@ def plan(*, session: Session, ids: list[uuid.UUID], now: datetime) -> _Plan:
     recipient_ids = list({r.recipient_id for r in rows})
     zones = {
         user_id: _zone(tz)
-        for user_id, tz in session.execute(
-            select(User.id, User.timezone).where(User.id.in_(recipient_ids))
-        )
+        for user_id, tz in accounts_service.timezones_of(
+            session=session, user_ids=recipient_ids
+        ).items()
     }
     settings = notifications_service.settings_for(session=session, user_ids=recipient_ids)
-    devices: dict[uuid.UUID, list[Device]] = defaultdict(list)
-    for device in session.scalars(select(Device).where(Device.user_id.in_(recipient_ids))):
-        devices[device.user_id].append(device)
+    devices = accounts_service.devices_for(session=session, user_ids=recipient_ids)
     ended = pairing_service.ended_couple_ids(
         session=session, couple_ids={r.couple_id for r in rows if r.couple_id}
     )
@@ -302,8 +301,7 @@ def record(
                 for notification_id, o in outcomes.items()
             ],
         )
-    if dead_devices:
-        session.execute(delete(Device).where(Device.id.in_(dead_devices)))
+    accounts_service.remove_devices(session=session, device_ids=dead_devices)
     session.commit()
 
 

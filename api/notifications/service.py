@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from api.accounts.models import User
@@ -174,43 +173,15 @@ def replace_settings(
     return _to_settings(row)
 
 
-def export_data(*, session: Session, user: User) -> dict[str, Any]:
-    """The user's notification settings and inbox, for their export."""
-    settings = get_settings(session=session, user_id=user.id)
-    notifications = session.scalars(
-        select(Notification)
-        .where(Notification.recipient_id == user.id)
-        .order_by(Notification.created_at)
+def export_inbox(*, session: Session, user: User) -> list[Notification]:
+    """The user's inbox, oldest first, for their export."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.recipient_id == user.id)
+            .order_by(Notification.created_at)
+        )
     )
-    return {
-        "notification_settings": settings_dict(settings),
-        "notifications": [
-            {
-                "id": str(n.id),
-                "kind": n.kind,
-                "title": n.title,
-                "body": n.body,
-                "data": n.data,
-                "status": public_status(n.status),
-                "created_at": n.created_at.isoformat(),
-                "read_at": n.read_at.isoformat() if n.read_at else None,
-            }
-            for n in notifications
-        ],
-    }
-
-
-def settings_dict(settings: Settings) -> dict[str, Any]:
-    return {
-        "quiet_hours": {
-            "start": settings.quiet_hours.start.strftime("%H:%M"),
-            "end": settings.quiet_hours.end.strftime("%H:%M"),
-        }
-        if settings.quiet_hours
-        else None,
-        "daily_cap": settings.daily_cap,
-        "kinds": dict(settings.kinds),
-    }
 
 
 def public_status(status: str) -> str:
@@ -220,10 +191,25 @@ def public_status(status: str) -> str:
 
 def erase_for_user(*, session: Session, user: User) -> None:
     """Part of account erasure: the user's inbox, outbox rows and settings go (no commit)."""
-    from sqlalchemy import delete
-
     session.execute(delete(Notification).where(Notification.recipient_id == user.id))
     session.execute(delete(NotificationSettings).where(NotificationSettings.user_id == user.id))
+
+
+def outbox_depth(*, session: Session) -> tuple[dict[str, int], datetime | None]:
+    """Notifications per status, and when the oldest one still waiting to be pushed was
+    created (the metrics' view of the outbox)."""
+    counts = {
+        status: count
+        for status, count in session.execute(
+            select(Notification.status, func.count()).group_by(Notification.status)
+        )
+    }
+    oldest = session.scalar(
+        select(func.min(Notification.created_at)).where(
+            Notification.status.in_(("pending", "sending"))
+        )
+    )
+    return counts, oldest
 
 
 def purge_delivered(*, session: Session, before: datetime, limit: int) -> int:
@@ -239,8 +225,6 @@ def purge_delivered(*, session: Session, before: datetime, limit: int) -> int:
         )
     )
     if ids:
-        from sqlalchemy import delete
-
         session.execute(delete(Notification).where(Notification.id.in_(ids)))
     session.commit()
     return len(ids)

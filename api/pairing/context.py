@@ -15,3 +15,16 @@ def current_couple() -> Couple:
     if "couple" not in g:
         g.couple = service.active_couple(session=db_session(), user=current_user())
     return g.couple
+
+
+def current_couple_or_none() -> Couple | None:
+    """The caller's active couple, or None for an unpaired partner or a therapist."""
+    user = current_user()
+    if user.role != "partner":
+        return None
+    if "couple" not in g:
+        couple = service.find_active_couple(session=db_session(), user_id=user.id)
+        if couple is None:
+            return None
+        g.couple = couple
+    return g.couple

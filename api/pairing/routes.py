@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from werkzeug.routing import UnicodeConverter
 
+from api import flows
 from api.auth.context import PartnerView, current_user
 from api.db import db_session, now
 from api.http import documents_errors
@@ -76,4 +77,4 @@ class CurrentCouple(PartnerView):
     @documents_errors(blp, 401, 403, 404)
     def delete(self):
         """Unpair; ends the couple for both partners"""
-        service.unpair(session=db_session(), user=current_user(), now=now())
+        flows.unpair(session=db_session(), user=current_user(), now=now())

@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.accounts import service as accounts_service
 from api.accounts.models import User
-from api.commitments import service as commitments_service
+from api.codes import add_with_fresh_code, normalize_code
 from api.errors import Conflict, Gone, NotFound
-from api.gratitude import service as gratitude_service
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing.models import Couple, CoupleMember, Invite
-from api.prompts import service as prompts_service
-from api.therapists import service as therapists_service
 
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
-CODE_LENGTH = 8
 INVITE_LIFETIME = timedelta(hours=72)
 MAX_OPEN_INVITES = 5
-_SEPARATORS = re.compile(r"[\s-]+")
 
 
 @dataclass(frozen=True)
@@ -47,18 +39,6 @@ class CoupleView:
     partner: PartnerView
 
 
-def normalize_code(raw: str) -> str | None:
-    """Codes are compared ignoring case, spaces and dashes; None when it cannot be a code."""
-    code = _SEPARATORS.sub("", raw or "").upper()
-    if len(code) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in code):
-        return None
-    return code
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
 def find_active_couple(*, session: Session, user_id: uuid.UUID) -> Couple | None:
     return session.scalar(
         select(Couple)
@@ -75,11 +55,6 @@ def active_couple(*, session: Session, user: User) -> Couple:
     return couple
 
 
-def _lock_user(session: Session, user_id: uuid.UUID) -> None:
-    # Serialises one user's pairing changes on PostgreSQL; SQLite has one writer anyway.
-    session.execute(select(User.id).where(User.id == user_id).with_for_update())
-
-
 def _open_invites(user_id: uuid.UUID, now: datetime):
     return select(Invite).where(
         Invite.inviter_id == user_id, Invite.status == "open", Invite.expires_at > now
@@ -88,7 +63,7 @@ def _open_invites(user_id: uuid.UUID, now: datetime):
 
 def create_invite(*, session: Session, user: User, now: datetime) -> Invite:
     """Creates a single-use code the partner types in to pair."""
-    _lock_user(session, user.id)
+    accounts_service.lock_user(session=session, user_id=user.id)
     if find_active_couple(session=session, user_id=user.id) is not None:
         raise Conflict("already_paired", "You are already paired.")
     open_count = session.scalar(
@@ -96,23 +71,17 @@ def create_invite(*, session: Session, user: User, now: datetime) -> Invite:
     )
     if open_count >= MAX_OPEN_INVITES:
         raise Conflict("too_many_invites", f"You can have at most {MAX_OPEN_INVITES} open invites.")
-    for _ in range(5):
-        invite = Invite(
+    invite = add_with_fresh_code(
+        session,
+        lambda code: Invite(
             id=uuid.uuid4(),
-            code=new_code(),
+            code=code,
             inviter_id=user.id,
             status="open",
             created_at=now,
             expires_at=now + INVITE_LIFETIME,
-        )
-        try:
-            with session.begin_nested():
-                session.add(invite)
-            break
-        except IntegrityError:
-            continue  # a code collision: 31^8 makes it rare, but not impossible
-    else:
-        raise RuntimeError("could not draw a free invite code")
+        ),
+    )
     session.commit()
     return invite
 
@@ -144,7 +113,7 @@ def accept_invite(*, session: Session, user: User, code: str, now: datetime) -> 
     invite = _check_invite(session, user=user, code=code, now=now)
     # Both users are locked in a fixed order so two crossing accepts cannot deadlock.
     for user_id in sorted((user.id, invite.inviter_id)):
-        _lock_user(session, user_id)
+        accounts_service.lock_user(session=session, user_id=user_id)
     claimed = session.execute(
         update(Invite)
         .where(Invite.id == invite.id, Invite.status == "open")
@@ -212,7 +181,9 @@ def _check_invite(session: Session, *, user: User, code: str, now: datetime) -> 
 
 def couple_view(*, session: Session, couple: Couple, viewer: User) -> CoupleView:
     partner_id = couple.partner_id_of(viewer.id)
-    partner = session.get(User, partner_id) if partner_id else None
+    partner = (
+        accounts_service.find_user(session=session, user_id=partner_id) if partner_id else None
+    )
     return CoupleView(
         id=couple.id,
         since=couple.created_at,
@@ -231,65 +202,29 @@ def get_couple(*, session: Session, user: User) -> CoupleView:
     )
 
 
-def _end(session: Session, couple: Couple, now: datetime) -> None:
+def end_couple(*, session: Session, couple: Couple, now: datetime) -> None:
+    """Marks the couple ended for both partners (no commit). What else ends with a couple is
+    the orchestration's part (`api.flows`)."""
     couple.ended_at = now
     session.execute(
         update(CoupleMember).where(CoupleMember.couple_id == couple.id).values(active=False)
     )
-    notifications_service.cancel_for_couple(session=session, couple_id=couple.id, now=now)
-    prompts_service.stop_couple_schedules(session=session, couple_id=couple.id)
-    commitments_service.stop_couple_reminders(session=session, couple_id=couple.id)
-    therapists_service.end_couple_grants(session=session, couple_id=couple.id, now=now)
 
 
-def unpair(*, session: Session, user: User, now: datetime) -> None:
-    """Ends the couple for both partners; each keeps its history in their export."""
-    couple = active_couple(session=session, user=user)
-    _end(session, couple, now)
-    session.commit()
-
-
-def end_couple_of_erased_user(*, session: Session, user: User, now: datetime) -> None:
-    """Part of account erasure: ends the user's couple inside the caller's transaction."""
-    couple = find_active_couple(session=session, user_id=user.id)
-    if couple is not None:
-        _end(session, couple, now)
-
-
-def export_couples(*, session: Session, user: User) -> list[dict[str, Any]]:
-    """Every couple the user has been in, current or ended, for their export."""
-    couples = session.scalars(
-        select(Couple)
-        .join(CoupleMember, CoupleMember.couple_id == Couple.id)
-        .where(CoupleMember.user_id == user.id)
-        .order_by(Couple.created_at)
-    )
-    exported = []
-    for couple in couples:
-        view = couple_view(session=session, couple=couple, viewer=user)
-        exported.append(
-            {
-                "id": str(couple.id),
-                "since": couple.created_at.isoformat(),
-                "ended_at": couple.ended_at.isoformat() if couple.ended_at else None,
-                "partner": {"id": str(view.partner.id), "display_name": view.partner.display_name}
-                if view.partner.id
-                else None,
-                "rounds": prompts_service.export_couple(
-                    session=session, couple_id=couple.id, user=user
-                ),
-                "gratitude": gratitude_service.export_couple(
-                    session=session, couple_id=couple.id, user=user
-                ),
-                "commitments": commitments_service.export_couple(
-                    session=session, couple_id=couple.id, user=user
-                ),
-                "therapist_grants": therapists_service.export_grants(
-                    session=session, couple_id=couple.id
-                ),
-            }
+def couples_of_user(*, session: Session, user_id: uuid.UUID) -> list[Couple]:
+    """Every couple the user has been in, current or ended, oldest first."""
+    return list(
+        session.scalars(
+            select(Couple)
+            .join(CoupleMember, CoupleMember.couple_id == Couple.id)
+            .where(CoupleMember.user_id == user_id)
+            .order_by(Couple.created_at)
         )
-    return exported
+    )
+
+
+def get_couple_by_id(*, session: Session, couple_id: uuid.UUID) -> Couple | None:
+    return session.get(Couple, couple_id)
 
 
 def ended_couple_ids(*, session: Session, couple_ids: set[uuid.UUID]) -> set[uuid.UUID]:
@@ -306,8 +241,6 @@ def ended_couple_ids(*, session: Session, couple_ids: set[uuid.UUID]) -> set[uui
 
 def purge_expired_invites(*, session: Session, before: datetime, limit: int) -> int:
     """Retention: deletes up to `limit` invites that expired before `before`."""
-    from sqlalchemy import delete
-
     ids = list(session.scalars(select(Invite.id).where(Invite.expires_at < before).limit(limit)))
     if ids:
         session.execute(delete(Invite).where(Invite.id.in_(ids)))

@@ -7,8 +7,8 @@ from flask_smorest import Blueprint
 from api.auth.context import PartnerView, View, current_user
 from api.db import db_session, now
 from api.http import documents_errors
-from api.pairing.context import current_couple
-from api.prompts import service
+from api.pairing.context import current_couple, current_couple_or_none
+from api.prompts import schedules, service
 from schemas.common import PageQueryArgsSchema
 from schemas.prompts import (
     AnswerCreateSchema,
@@ -36,9 +36,10 @@ class Prompts(View):
     @documents_errors(blp, 401)
     def get(self, args):
         """List the prompts you can be asked"""
+        couple = current_couple_or_none()
         items, next_offset = service.list_prompts(
             session=db_session(),
-            user=current_user(),
+            couple_id=couple.id if couple else None,
             kind=args.get("kind"),
             offset=args["cursor"] or 0,
             limit=args["limit"],
@@ -65,7 +66,7 @@ class Schedules(PartnerView):
     @documents_errors(blp, 400, 401, 403, 404, 413)
     def post(self, data):
         """Schedule a recurring question"""
-        return service.create_schedule(
+        return schedules.create_schedule(
             session=db_session(), couple=current_couple(), user=current_user(), now=now(), **data
         )
 
@@ -74,7 +75,7 @@ class Schedules(PartnerView):
     @documents_errors(blp, 401, 403, 404)
     def get(self, args):
         """List your couple's schedules"""
-        return service.list_schedules(session=db_session(), couple=current_couple(), **args)
+        return schedules.list_schedules(session=db_session(), couple=current_couple(), **args)
 
 
 @blp.route("/couple/schedules/<uuid:schedule_id>")
@@ -83,7 +84,7 @@ class ScheduleItem(PartnerView):
     @documents_errors(blp, 401, 403, 404)
     def get(self, schedule_id: uuid.UUID):
         """Show a schedule"""
-        return service.get_schedule(
+        return schedules.get_schedule(
             session=db_session(), couple=current_couple(), schedule_id=schedule_id
         )
 
@@ -93,7 +94,7 @@ class ScheduleItem(PartnerView):
     @documents_errors(blp, 400, 401, 403, 404, 413)
     def patch(self, data, schedule_id: uuid.UUID):
         """Change a schedule; the next time is recomputed"""
-        return service.update_schedule(
+        return schedules.update_schedule(
             session=db_session(),
             couple=current_couple(),
             schedule_id=schedule_id,
@@ -105,7 +106,7 @@ class ScheduleItem(PartnerView):
     @documents_errors(blp, 401, 403, 404)
     def delete(self, schedule_id: uuid.UUID):
         """Delete a schedule"""
-        service.delete_schedule(
+        schedules.delete_schedule(
             session=db_session(), couple=current_couple(), schedule_id=schedule_id
         )
 

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from api import timeutil
+from api.accounts import service as accounts_service
 from api.accounts.models import User
 from api.buckets import week_of
-from api.db import get_in_couple, insert_ignoring_conflicts, skip_locked
+from api.db import get_in_couple, insert_ignoring_conflicts
 from api.errors import Conflict, NotFound, Unprocessable
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
-from api.pairing import service as pairing_service
 from api.pairing.models import Couple
-from api.prompts.models import Answer, Prompt, Round, Schedule
-
-MATERIALISE_BATCH = 100
-
+from api.prompts.models import Answer, Prompt, Round
 
 # --- prompts ----------------------------------------------------------------------------------
 
@@ -36,15 +33,16 @@ def _visible_prompts(couple_id: uuid.UUID | None):
 
 
 def list_prompts(
-    *, session: Session, user: User, kind: str | None, offset: int, limit: int
+    *,
+    session: Session,
+    couple_id: uuid.UUID | None,
+    kind: str | None,
+    offset: int,
+    limit: int,
 ) -> tuple[list[Prompt], int | None]:
-    """Library, then the couple's own and therapist-assigned prompts, in a stable order."""
-    couple = (
-        pairing_service.find_active_couple(session=session, user_id=user.id)
-        if user.role == "partner"
-        else None
-    )
-    stmt = select(Prompt).where(_visible_prompts(couple.id if couple else None))
+    """Library, then the couple's own and therapist-assigned prompts, in a stable order; the
+    library alone without a couple."""
+    stmt = select(Prompt).where(_visible_prompts(couple_id))
     if kind:
         stmt = stmt.where(Prompt.kind == kind)
     stmt = stmt.order_by(
@@ -76,7 +74,8 @@ def create_prompt(
     return prompt
 
 
-def _prompt_for(session: Session, couple: Couple, prompt_id: uuid.UUID, kind: str) -> Prompt:
+def prompt_for(*, session: Session, couple: Couple, prompt_id: uuid.UUID, kind: str) -> Prompt:
+    """A prompt of this kind the couple may be asked, or 404 / 422."""
     prompt = session.get(Prompt, prompt_id)
     if prompt is None or (prompt.source != "library" and prompt.couple_id != couple.id):
         raise NotFound("prompt_not_found", "No such prompt.")
@@ -110,117 +109,8 @@ def _rotation_prompt(session: Session, couple_id: uuid.UUID, kind: str) -> Promp
     return prompt
 
 
-# --- schedules --------------------------------------------------------------------------------
-
-
-def _next_fire(schedule: Schedule, now: datetime) -> datetime | None:
-    if not schedule.active:
-        return None
-    return timeutil.next_fire_at(
-        after=now,
-        at=schedule.time,
-        tz=ZoneInfo(schedule.timezone),
-        days=timeutil.weekday_numbers(schedule.days),
-    )
-
-
-def _normalise_days(days: list[str] | None) -> list[str] | None:
-    if days is None:
-        return None
-    return [d for d in timeutil.WEEKDAYS if d in set(days)]
-
-
-def create_schedule(
-    *,
-    session: Session,
-    couple: Couple,
-    user: User,
-    kind: str,
-    time: time,
-    now: datetime,
-    prompt_id: uuid.UUID | None = None,
-    days: list[str] | None = None,
-    timezone: str | None = None,
-    active: bool = True,
-) -> Schedule:
-    """Asks the couple at a local time on chosen days; the next instant is computed now."""
-    if prompt_id is not None:
-        _prompt_for(session, couple, prompt_id, kind)
-    schedule = Schedule(
-        id=uuid.uuid4(),
-        couple_id=couple.id,
-        kind=kind,
-        prompt_id=prompt_id,
-        days=_normalise_days(days),
-        time=time,
-        timezone=timezone or user.timezone,
-        active=active,
-        created_by=user.id,
-        created_at=now,
-        updated_at=now,
-    )
-    schedule.next_fire_at = _next_fire(schedule, now)
-    session.add(schedule)
-    session.commit()
-    return schedule
-
-
-def assign(
-    *,
-    session: Session,
-    couple_id: uuid.UUID,
-    therapist_id: uuid.UUID,
-    kind: str,
-    text: str,
-    time: time,
-    timezone: str,
-    days: list[str] | None,
-    now: datetime,
-) -> tuple[Prompt, Schedule]:
-    """A therapist's prompt and its schedule on the couple (no commit: the therapist's use
-    case commits it with the assignment)."""
-    prompt = Prompt(
-        id=uuid.uuid4(),
-        kind=kind,
-        text=text,
-        source="therapist",
-        couple_id=couple_id,
-        created_by=therapist_id,
-        created_at=now,
-    )
-    schedule = Schedule(
-        id=uuid.uuid4(),
-        couple_id=couple_id,
-        kind=kind,
-        prompt_id=prompt.id,
-        days=_normalise_days(days),
-        time=time,
-        timezone=timezone,
-        active=True,
-        created_by=therapist_id,
-        created_at=now,
-        updated_at=now,
-    )
-    schedule.next_fire_at = _next_fire(schedule, now)
-    session.add_all([prompt, schedule])
-    session.flush()
-    return prompt, schedule
-
-
-def remove_schedules(*, session: Session, schedule_ids: list[uuid.UUID]) -> None:
-    """Stops schedules for good (no commit); their past rounds stay."""
-    if schedule_ids:
-        session.execute(delete(Schedule).where(Schedule.id.in_(schedule_ids)))
-
-
 def get_prompt(*, session: Session, prompt_id: uuid.UUID) -> Prompt | None:
     return session.get(Prompt, prompt_id)
-
-
-def get_schedules(*, session: Session, schedule_ids: list[uuid.UUID]) -> dict[uuid.UUID, Schedule]:
-    if not schedule_ids:
-        return {}
-    return {s.id: s for s in session.scalars(select(Schedule).where(Schedule.id.in_(schedule_ids)))}
 
 
 def complete_rounds(
@@ -235,76 +125,6 @@ def complete_rounds(
         limit=limit,
         cursor=cursor,
         key=lambda r: Cursor(at=r.asked_at, id=r.id),
-    )
-
-
-def list_schedules(
-    *, session: Session, couple: Couple, limit: int, cursor: Cursor | None
-) -> Page[Schedule]:
-    return paginate(
-        session,
-        select(Schedule).where(Schedule.couple_id == couple.id),
-        at_column=Schedule.created_at,
-        id_column=Schedule.id,
-        limit=limit,
-        cursor=cursor,
-    )
-
-
-def get_schedule(*, session: Session, couple: Couple, schedule_id: uuid.UUID) -> Schedule:
-    return get_in_couple(session, Schedule, schedule_id, couple.id)
-
-
-_UNSET: Any = object()
-
-
-def update_schedule(
-    *,
-    session: Session,
-    couple: Couple,
-    schedule_id: uuid.UUID,
-    now: datetime,
-    kind: str = _UNSET,
-    prompt_id: uuid.UUID | None = _UNSET,
-    days: list[str] | None = _UNSET,
-    time: time = _UNSET,
-    timezone: str = _UNSET,
-    active: bool = _UNSET,
-) -> Schedule:
-    """Changes any schedule of the couple (either partner may) and recomputes the next time."""
-    schedule = get_schedule(session=session, couple=couple, schedule_id=schedule_id)
-    new_kind = schedule.kind if kind is _UNSET else kind
-    new_prompt = schedule.prompt_id if prompt_id is _UNSET else prompt_id
-    if new_prompt is not None and (prompt_id is not _UNSET or kind is not _UNSET):
-        _prompt_for(session, couple, new_prompt, new_kind)
-    schedule.kind = new_kind
-    schedule.prompt_id = new_prompt
-    if days is not _UNSET:
-        schedule.days = _normalise_days(days)
-    if time is not _UNSET:
-        schedule.time = time
-    if timezone is not _UNSET:
-        schedule.timezone = timezone
-    if active is not _UNSET:
-        schedule.active = active
-    schedule.updated_at = now
-    schedule.next_fire_at = _next_fire(schedule, now)
-    session.commit()
-    return schedule
-
-
-def delete_schedule(*, session: Session, couple: Couple, schedule_id: uuid.UUID) -> None:
-    schedule = get_schedule(session=session, couple=couple, schedule_id=schedule_id)
-    session.delete(schedule)
-    session.commit()
-
-
-def stop_couple_schedules(*, session: Session, couple_id: uuid.UUID) -> None:
-    """The couple ended: none of its schedules fires again (no commit)."""
-    session.execute(
-        update(Schedule)
-        .where(Schedule.couple_id == couple_id)
-        .values(active=False, next_fire_at=None)
     )
 
 
@@ -362,12 +182,7 @@ def round_view(round_: Round, viewer_id: uuid.UUID) -> RoundView:
 def _notify_prompt(
     session: Session, couple: Couple, round_: Round, recipients: list[uuid.UUID], now: datetime
 ) -> None:
-    zones = {
-        user_id: tz
-        for user_id, tz in session.execute(
-            select(User.id, User.timezone).where(User.id.in_(recipients))
-        )
-    }
+    zones = accounts_service.timezones_of(session=session, user_ids=recipients)
     title = "Tonight's question" if round_.kind == "gratitude" else "Time to check in"
     for recipient_id in recipients:
         tz = ZoneInfo(zones.get(recipient_id, "UTC"))
@@ -397,7 +212,7 @@ def ask_now(
 ) -> RoundView:
     """Asks both partners now; the partner is notified."""
     prompt = (
-        _prompt_for(session, couple, prompt_id, kind)
+        prompt_for(session=session, couple=couple, prompt_id=prompt_id, kind=kind)
         if prompt_id is not None
         else _rotation_prompt(session, couple.id, kind)
     )
@@ -417,6 +232,45 @@ def ask_now(
     session.commit()
     session.refresh(round_)
     return round_view(round_, user.id)
+
+
+def ask_scheduled(
+    *,
+    session: Session,
+    couple: Couple,
+    schedule_id: uuid.UUID,
+    kind: str,
+    prompt_id: uuid.UUID | None,
+    fire_at: datetime,
+    now: datetime,
+) -> bool:
+    """The round of one schedule firing, asked of both partners (no commit: the materialiser
+    commits its batch). False when this firing already has its round."""
+    prompt = session.get(Prompt, prompt_id) if prompt_id is not None else None
+    if prompt is None:
+        prompt = _rotation_prompt(session, couple.id, kind)
+    round_id = uuid.uuid4()
+    created = insert_ignoring_conflicts(
+        session,
+        Round,
+        {
+            "id": round_id,
+            "couple_id": couple.id,
+            "kind": kind,
+            "prompt_id": prompt.id,
+            "prompt_text": prompt.text,
+            "schedule_id": schedule_id,
+            "fire_at": fire_at,
+            "asked_at": fire_at,
+        },
+        # UNIQUE(schedule_id, fire_at): the last guard against a firing asked twice.
+        conflict_on=["schedule_id", "fire_at"],
+    )
+    if not created:
+        return False
+    round_ = session.get(Round, round_id)
+    _notify_prompt(session, couple, round_, couple.member_ids(), now)
+    return True
 
 
 def list_rounds(
@@ -525,119 +379,26 @@ def answer_round(
     return round_view(round_, user.id)
 
 
-# --- the worker's job -------------------------------------------------------------------------
-
-
-def materialise_due_schedules(
-    *, session_factory: sessionmaker[Session], now: datetime, limit: int = MATERIALISE_BATCH
-) -> int:
-    """Fires every due schedule once: a round and a `prompt` notification for each partner.
-
-    After downtime a schedule fires once, for its latest missed time, not once per missed day.
-    """
-    fired = 0
-    with session_factory() as session:
-        stmt = (
-            select(Schedule)
-            .where(Schedule.active.is_(True), Schedule.next_fire_at <= now)
-            .order_by(Schedule.next_fire_at)
-            .limit(limit)
-        )
-        for schedule in list(session.scalars(skip_locked(stmt, session))):
-            fired += _fire(session, schedule, now)
-        session.commit()
-    return fired
-
-
-def _fire(session: Session, schedule: Schedule, now: datetime) -> int:
-    tz = ZoneInfo(schedule.timezone)
-    days = timeutil.weekday_numbers(schedule.days)
-    due_at = schedule.next_fire_at
-    fire_at = timeutil.latest_fire_at_or_before(until=now, at=schedule.time, tz=tz, days=days)
-    # Compare-and-set on next_fire_at: whoever moves it first owns this firing.
-    advanced = session.execute(
-        update(Schedule)
-        .where(Schedule.id == schedule.id, Schedule.next_fire_at == due_at)
-        .values(next_fire_at=timeutil.next_fire_at(after=now, at=schedule.time, tz=tz, days=days))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if advanced != 1:
-        return 0
-    couple = session.get(Couple, schedule.couple_id)
-    if couple is None or couple.ended_at is not None:
-        return 0
-    prompt = None
-    if schedule.prompt_id is not None:
-        prompt = session.get(Prompt, schedule.prompt_id)
-    if prompt is None:
-        prompt = _rotation_prompt(session, couple.id, schedule.kind)
-    round_id = uuid.uuid4()
-    created = insert_ignoring_conflicts(
-        session,
-        Round,
-        {
-            "id": round_id,
-            "couple_id": couple.id,
-            "kind": schedule.kind,
-            "prompt_id": prompt.id,
-            "prompt_text": prompt.text,
-            "schedule_id": schedule.id,
-            "fire_at": fire_at,
-            "asked_at": fire_at,
-        },
-        conflict_on=["schedule_id", "fire_at"],
-    )
-    if not created:
-        return 0
-    round_ = session.get(Round, round_id)
-    _notify_prompt(session, couple, round_, couple.member_ids(), now)
-    return 1
-
-
 # --- export and erasure -----------------------------------------------------------------------
 
 
-def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list[dict[str, Any]]:
+def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list[RoundView]:
     """The couple's rounds as the user saw them: the partner's answers only where revealed."""
     rounds = session.scalars(
         select(Round).where(Round.couple_id == couple_id).order_by(Round.asked_at)
     )
-    exported = []
-    for round_ in rounds:
-        view = round_view(round_, user.id)
-        exported.append(
-            {
-                "id": str(view.id),
-                "kind": view.kind,
-                "prompt": view.prompt["text"],
-                "asked_at": view.asked_at.isoformat(),
-                "my_answer": _answer_dict(view.my_answer),
-                "partner_answer": _answer_dict(view.partner_answer),
-            }
+    return [round_view(round_, user.id) for round_ in rounds]
+
+
+def export_prompts(*, session: Session, user: User) -> list[Prompt]:
+    """The prompts the user wrote for their couple, oldest first."""
+    return list(
+        session.scalars(
+            select(Prompt)
+            .where(Prompt.created_by == user.id, Prompt.source == "couple")
+            .order_by(Prompt.created_at)
         )
-    return exported
-
-
-def _answer_dict(answer: AnswerView | None) -> dict[str, Any] | None:
-    if answer is None:
-        return None
-    return {
-        "text": answer.text,
-        "rating": answer.rating,
-        "created_at": answer.created_at.isoformat(),
-    }
-
-
-def export_prompts(*, session: Session, user: User) -> list[dict[str, Any]]:
-    prompts = session.scalars(
-        select(Prompt)
-        .where(Prompt.created_by == user.id, Prompt.source == "couple")
-        .order_by(Prompt.created_at)
     )
-    return [
-        {"id": str(p.id), "kind": p.kind, "text": p.text, "created_at": p.created_at.isoformat()}
-        for p in prompts
-    ]
 
 
 def erase_for_user(*, session: Session, user: User) -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 
 import marshmallow as ma
-from flask import request
 from flask_smorest import Blueprint
 
 from api.auth.context import PartnerView, TherapistView, current_user
@@ -11,6 +10,7 @@ from api.db import db_session, now
 from api.http import documents_errors
 from api.pairing.context import current_couple
 from api.therapists import service
+from api.therapists.context import couple_access
 from schemas.common import PageQueryArgsSchema
 from schemas.progress import ProgressQueryArgsSchema, ProgressSchema
 from schemas.therapists import (
@@ -125,9 +125,8 @@ class TherapistCoupleProgress(TherapistView):
         """Show a couple's weekly progress"""
         return service.couple_progress(
             session=db_session(),
+            grant=couple_access(couple_id, "progress.read"),
             therapist=current_user(),
-            couple_id=couple_id,
-            path=request.path,
             now=now(),
             **args,
         )
@@ -142,10 +141,7 @@ class TherapistCoupleRounds(TherapistView):
         """Read the rounds both partners answered (content scope only)"""
         return service.couple_rounds(
             session=db_session(),
-            therapist=current_user(),
-            couple_id=couple_id,
-            path=request.path,
-            now=now(),
+            grant=couple_access(couple_id, "rounds.read", content=True),
             **args,
         )
 
@@ -159,10 +155,7 @@ class TherapistCoupleGratitude(TherapistView):
         """Read the couple's gratitude notes (content scope only)"""
         return service.couple_gratitude(
             session=db_session(),
-            therapist=current_user(),
-            couple_id=couple_id,
-            path=request.path,
-            now=now(),
+            grant=couple_access(couple_id, "gratitude.read", content=True),
             **args,
         )
 
@@ -176,9 +169,8 @@ class TherapistAssignments(TherapistView):
         """Assign the couple a question on a schedule"""
         return service.create_assignment(
             session=db_session(),
+            grant=couple_access(couple_id, "assignments.create"),
             therapist=current_user(),
-            couple_id=couple_id,
-            path=request.path,
             now=now(),
             **data,
         )
@@ -189,12 +181,7 @@ class TherapistAssignments(TherapistView):
     def get(self, args, couple_id: uuid.UUID):
         """List your assignments for a couple"""
         return service.list_assignments(
-            session=db_session(),
-            therapist=current_user(),
-            couple_id=couple_id,
-            path=request.path,
-            now=now(),
-            **args,
+            session=db_session(), grant=couple_access(couple_id, "assignments.read"), **args
         )
 
 
@@ -206,9 +193,7 @@ class TherapistAssignment(TherapistView):
         """Stop an assignment (its prompt and past rounds stay)"""
         service.delete_assignment(
             session=db_session(),
-            therapist=current_user(),
-            couple_id=couple_id,
+            grant=couple_access(couple_id, "assignments.delete"),
             assignment_id=assignment_id,
-            path=request.path,
             now=now(),
         )

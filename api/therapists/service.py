@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.accounts import service as accounts_service
 from api.accounts.models import User
+from api.codes import add_with_fresh_code, normalize_code
 from api.db import get_in_couple
 from api.errors import Conflict, Forbidden, Gone, NotFound
 from api.gratitude import service as gratitude_service
@@ -24,6 +26,7 @@ from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
 from api.pairing.models import Couple
 from api.progress import service as progress_service
+from api.prompts import schedules as schedules_service
 from api.prompts import service as prompts_service
 from api.therapists.models import AccessLogEntry, Assignment, Grant, GrantApproval, LinkCode
 
@@ -63,28 +66,26 @@ class AssignmentView:
 
 def create_link_code(*, session: Session, therapist: User, now: datetime) -> LinkCode:
     """A code the therapist hands to couples; it serves several couples for 72 hours."""
-    for _ in range(5):
-        link = LinkCode(
+    link = add_with_fresh_code(
+        session,
+        lambda code: LinkCode(
             id=uuid.uuid4(),
-            code=pairing_service.new_code(),
+            code=code,
             therapist_id=therapist.id,
             created_at=now,
             expires_at=now + LINK_CODE_LIFETIME,
-        )
-        try:
-            with session.begin_nested():
-                session.add(link)
-            break
-        except IntegrityError:
-            continue
-    else:
-        raise RuntimeError("could not draw a free link code")
+        ),
+    )
     session.commit()
     return link
 
 
 def _grant_view(session: Session, grant: Grant) -> GrantView:
-    therapist = session.get(User, grant.therapist_id) if grant.therapist_id else None
+    therapist = (
+        accounts_service.find_user(session=session, user_id=grant.therapist_id)
+        if grant.therapist_id
+        else None
+    )
     return GrantView(
         id=grant.id,
         therapist={
@@ -104,7 +105,7 @@ def add_therapist(
     *, session: Session, couple: Couple, user: User, code: str, scope: str, now: datetime
 ) -> GrantView:
     """One partner invites a therapist; access starts only once the other approves too."""
-    normalized = pairing_service.normalize_code(code)
+    normalized = normalize_code(code)
     link = (
         session.scalar(select(LinkCode).where(LinkCode.code == normalized)) if normalized else None
     )
@@ -128,7 +129,7 @@ def add_therapist(
         raise Conflict("already_granted", "This therapist already has or awaits access.") from exc
     session.add(GrantApproval(grant_id=grant.id, user_id=user.id, approved_at=now))
     partner_id = couple.partner_id_of(user.id)
-    therapist = session.get(User, link.therapist_id)
+    therapist = accounts_service.find_user(session=session, user_id=link.therapist_id)
     therapist_name = therapist.display_name if therapist else "a therapist"
     if partner_id is not None:
         notifications_service.enqueue(
@@ -182,7 +183,7 @@ def _end_grants(session: Session, grants: list[Grant], now: datetime) -> None:
             Assignment.grant_id.in_([g.id for g in grants]), Assignment.deleted_at.is_(None)
         )
     ).all()
-    prompts_service.remove_schedules(
+    schedules_service.remove_schedules(
         session=session, schedule_ids=[a.schedule_id for a in assignments if a.schedule_id]
     )
     for assignment in assignments:
@@ -247,30 +248,18 @@ def erase_for_therapist(*, session: Session, user: User, now: datetime) -> None:
     _end_grants(session, list(grants), now)
 
 
-def export_grants(*, session: Session, couple_id: uuid.UUID) -> list[dict[str, Any]]:
+def export_grants(*, session: Session, couple_id: uuid.UUID) -> list[GrantView]:
+    """Every grant the couple made, oldest first, for each partner's export."""
     grants = session.scalars(
         select(Grant).where(Grant.couple_id == couple_id).order_by(Grant.created_at)
     ).all()
-    return [
-        {
-            "id": str(v.id),
-            "therapist": {
-                "id": str(v.therapist["id"]) if v.therapist["id"] else None,
-                "display_name": v.therapist["display_name"],
-            },
-            "scope": v.scope,
-            "status": v.status,
-            "created_at": v.created_at.isoformat(),
-            "revoked_at": v.revoked_at.isoformat() if v.revoked_at else None,
-        }
-        for v in (_grant_view(session, g) for g in grants)
-    ]
+    return [_grant_view(session, g) for g in grants]
 
 
 # --- the therapist's side ---------------------------------------------------------------------
 
 
-def authorize(
+def check_access(
     *,
     session: Session,
     therapist: User,
@@ -280,10 +269,11 @@ def authorize(
     now: datetime,
     content: bool = False,
 ) -> Grant:
-    """Checks consent for this request and logs it, allowed or denied, before answering.
+    """Checks consent for one request and logs it, allowed or denied, before answering.
 
     No grant, a pending or revoked one, or another couple: 404. Content without the
-    `summary_and_content` scope: 403 scope_denied.
+    `summary_and_content` scope: 403 scope_denied. Routes reach this through
+    `api.therapists.context.couple_access`, and hand the grant to the use case.
     """
     grant = session.scalar(
         select(Grant).where(
@@ -297,7 +287,7 @@ def authorize(
         denied = NotFound()
     elif content and grant.scope != "summary_and_content":
         denied = Forbidden("scope_denied", "The couple shares summaries only.")
-    if session.get(Couple, couple_id) is not None:
+    if pairing_service.get_couple_by_id(session=session, couple_id=couple_id) is not None:
         session.add(
             AccessLogEntry(
                 couple_id=couple_id,
@@ -328,12 +318,16 @@ def therapist_couples(
     )
     items = []
     for grant in page.items:
-        couple = session.get(Couple, grant.couple_id)
-        members = [session.get(User, user_id) for user_id in couple.member_ids()]
+        couple = pairing_service.get_couple_by_id(session=session, couple_id=grant.couple_id)
+        members = accounts_service.users_by_id(session=session, user_ids=couple.member_ids())
         items.append(
             TherapistCouple(
                 id=couple.id,
-                partners=[{"id": m.id, "display_name": m.display_name} for m in members if m],
+                partners=[
+                    {"id": members[user_id].id, "display_name": members[user_id].display_name}
+                    for user_id in couple.member_ids()
+                    if user_id in members
+                ],
                 scope=grant.scope,
                 since=grant.activated_at or grant.created_at,
             )
@@ -342,26 +336,13 @@ def therapist_couples(
 
 
 def couple_progress(
-    *,
-    session: Session,
-    therapist: User,
-    couple_id: uuid.UUID,
-    weeks: int,
-    path: str,
-    now: datetime,
+    *, session: Session, grant: Grant, therapist: User, weeks: int, now: datetime
 ) -> dict[str, Any]:
-    authorize(
-        session=session,
-        therapist=therapist,
-        couple_id=couple_id,
-        action="progress.read",
-        path=path,
-        now=now,
-    )
-    couple = session.get(Couple, couple_id)
+    """The couple's weekly progress, its weeks starting on the therapist's Mondays."""
+    couple = pairing_service.get_couple_by_id(session=session, couple_id=grant.couple_id)
     return progress_service.couple_progress(
         session=session,
-        couple_id=couple_id,
+        couple_id=couple.id,
         member_ids=couple.member_ids(),
         timezone=therapist.timezone,
         weeks=weeks,
@@ -379,27 +360,11 @@ class ContentRound:
 
 
 def couple_rounds(
-    *,
-    session: Session,
-    therapist: User,
-    couple_id: uuid.UUID,
-    limit: int,
-    cursor: Cursor | None,
-    path: str,
-    now: datetime,
+    *, session: Session, grant: Grant, limit: int, cursor: Cursor | None
 ) -> Page[ContentRound]:
     """Answered rounds with both answers: answer to reveal holds for the therapist too."""
-    authorize(
-        session=session,
-        therapist=therapist,
-        couple_id=couple_id,
-        action="rounds.read",
-        path=path,
-        now=now,
-        content=True,
-    )
     page = prompts_service.complete_rounds(
-        session=session, couple_id=couple_id, limit=limit, cursor=cursor
+        session=session, couple_id=grant.couple_id, limit=limit, cursor=cursor
     )
     return Page(
         items=[
@@ -424,27 +389,9 @@ def couple_rounds(
     )
 
 
-def couple_gratitude(
-    *,
-    session: Session,
-    therapist: User,
-    couple_id: uuid.UUID,
-    limit: int,
-    cursor: Cursor | None,
-    path: str,
-    now: datetime,
-):
-    authorize(
-        session=session,
-        therapist=therapist,
-        couple_id=couple_id,
-        action="gratitude.read",
-        path=path,
-        now=now,
-        content=True,
-    )
+def couple_gratitude(*, session: Session, grant: Grant, limit: int, cursor: Cursor | None):
     return gratitude_service.list_couple_notes(
-        session=session, couple_id=couple_id, limit=limit, cursor=cursor
+        session=session, couple_id=grant.couple_id, limit=limit, cursor=cursor
     )
 
 
@@ -454,7 +401,7 @@ def _assignment_view(session: Session, assignment: Assignment) -> AssignmentView
         if assignment.prompt_id
         else None
     )
-    schedule = prompts_service.get_schedules(
+    schedule = schedules_service.get_schedules(
         session=session, schedule_ids=[assignment.schedule_id] if assignment.schedule_id else []
     ).get(assignment.schedule_id)
     return AssignmentView(
@@ -465,32 +412,27 @@ def _assignment_view(session: Session, assignment: Assignment) -> AssignmentView
 def create_assignment(
     *,
     session: Session,
+    grant: Grant,
     therapist: User,
-    couple_id: uuid.UUID,
     kind: str,
     text: str,
     time: time,
-    path: str,
     now: datetime,
     days: list[str] | None = None,
     timezone: str | None = None,
 ) -> AssignmentView:
     """A therapist's question, asked on a schedule by the same worker; works with either
     scope, since it reveals nothing."""
-    grant = authorize(
-        session=session,
-        therapist=therapist,
-        couple_id=couple_id,
-        action="assignments.create",
-        path=path,
-        now=now,
-    )
     if timezone is None:
-        adder = session.get(User, grant.added_by) if grant.added_by else None
+        adder = (
+            accounts_service.find_user(session=session, user_id=grant.added_by)
+            if grant.added_by
+            else None
+        )
         timezone = adder.timezone if adder else therapist.timezone
-    prompt, schedule = prompts_service.assign(
+    prompt, schedule = schedules_service.assign(
         session=session,
-        couple_id=couple_id,
+        couple_id=grant.couple_id,
         therapist_id=therapist.id,
         kind=kind,
         text=text,
@@ -501,7 +443,7 @@ def create_assignment(
     )
     assignment = Assignment(
         id=uuid.uuid4(),
-        couple_id=couple_id,
+        couple_id=grant.couple_id,
         therapist_id=therapist.id,
         grant_id=grant.id,
         prompt_id=prompt.id,
@@ -513,31 +455,20 @@ def create_assignment(
     return AssignmentView(id=assignment.id, prompt=prompt, schedule=schedule, created_at=now)
 
 
-def list_assignments(
-    *,
-    session: Session,
-    therapist: User,
-    couple_id: uuid.UUID,
-    limit: int,
-    cursor: Cursor | None,
-    path: str,
-    now: datetime,
-) -> Page[AssignmentView]:
-    authorize(
-        session=session,
-        therapist=therapist,
-        couple_id=couple_id,
-        action="assignments.read",
-        path=path,
-        now=now,
+def _assignments_of(grant: Grant):
+    return select(Assignment).where(
+        Assignment.couple_id == grant.couple_id,
+        Assignment.therapist_id == grant.therapist_id,
+        Assignment.deleted_at.is_(None),
     )
+
+
+def list_assignments(
+    *, session: Session, grant: Grant, limit: int, cursor: Cursor | None
+) -> Page[AssignmentView]:
     page = paginate(
         session,
-        select(Assignment).where(
-            Assignment.couple_id == couple_id,
-            Assignment.therapist_id == therapist.id,
-            Assignment.deleted_at.is_(None),
-        ),
+        _assignments_of(grant),
         at_column=Assignment.created_at,
         id_column=Assignment.id,
         limit=limit,
@@ -549,41 +480,20 @@ def list_assignments(
 
 
 def delete_assignment(
-    *,
-    session: Session,
-    therapist: User,
-    couple_id: uuid.UUID,
-    assignment_id: uuid.UUID,
-    path: str,
-    now: datetime,
+    *, session: Session, grant: Grant, assignment_id: uuid.UUID, now: datetime
 ) -> None:
     """Stops the assignment's schedule; its prompt and past rounds stay."""
-    authorize(
-        session=session,
-        therapist=therapist,
-        couple_id=couple_id,
-        action="assignments.delete",
-        path=path,
-        now=now,
-    )
-    assignment = session.get(Assignment, assignment_id)
-    if (
-        assignment is None
-        or assignment.couple_id != couple_id
-        or assignment.therapist_id != therapist.id
-        or assignment.deleted_at is not None
-    ):
+    assignment = session.scalar(_assignments_of(grant).where(Assignment.id == assignment_id))
+    if assignment is None:
         raise NotFound()
     if assignment.schedule_id:
-        prompts_service.remove_schedules(session=session, schedule_ids=[assignment.schedule_id])
+        schedules_service.remove_schedules(session=session, schedule_ids=[assignment.schedule_id])
     assignment.deleted_at = now
     session.commit()
 
 
 def purge_expired_link_codes(*, session: Session, before: datetime, limit: int) -> int:
     """Retention: deletes up to `limit` link codes that expired before `before`."""
-    from sqlalchemy import delete
-
     ids = list(
         session.scalars(select(LinkCode.id).where(LinkCode.expires_at < before).limit(limit))
     )

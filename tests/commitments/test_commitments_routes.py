@@ -10,11 +10,6 @@ from tests.helpers import assert_error, assert_invalid_fields
 # The clock starts on Monday 2026-11-23 at 12:00Z (13:00 in Paris, the partners' zone).
 
 
-@pytest.fixture
-def couple(factory):
-    return pair(factory)
-
-
 def create(client, actor, **body):
     body.setdefault("title", "Text you when I leave work")
     body.setdefault("due_time", "18:00")

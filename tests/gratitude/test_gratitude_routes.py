@@ -10,11 +10,6 @@ from tests.factories import pair
 from tests.helpers import assert_error, assert_invalid_fields
 
 
-@pytest.fixture
-def couple(factory):
-    return pair(factory)
-
-
 def send(client, actor, text="Thank you for waiting up for me"):
     response = client.post("/v1/couple/gratitude", headers=actor.headers, json={"text": text})
     assert response.status_code == 201, response.get_json()

@@ -9,13 +9,7 @@ from sqlalchemy import func, select
 from api.gratitude.models import GratitudeNote
 from api.idempotency import service
 from api.idempotency.models import IdempotencyRecord
-from tests.factories import pair
 from tests.helpers import assert_error
-
-
-@pytest.fixture
-def couple(factory):
-    return pair(factory)
 
 
 def post_note(client, actor, key, body=None, path="/v1/couple/gratitude"):

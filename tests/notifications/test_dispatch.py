@@ -7,23 +7,16 @@ import random
 import signal
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from api.accounts.models import Device
 from api.auth.tokens import hash_token
-from api.db import get_engine, make_session_factory
 from api.notifications import dispatch, service
 from api.notifications.models import Notification
 from api.notifications.push import LogSender, PushResult
 from api.worker import Worker
 from tests.factories import pair
 from tests.fcm_fake import fake_fcm, fcm_sender_for
-
-
-@pytest.fixture
-def session_factory(database_url):
-    return make_session_factory(get_engine(database_url))
 
 
 class ScriptedSender:

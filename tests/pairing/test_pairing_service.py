@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from api import flows
 from api.accounts.models import User
 from api.db import make_session_factory
 from api.errors import DomainError
@@ -50,7 +51,7 @@ def test_the_database_refuses_a_third_partner(factory, session, clock):
 
 def test_an_ended_membership_does_not_block_a_new_couple(factory, session, clock):
     first, second, _ = pair(factory)
-    service.unpair(session=session, user=first.user, now=clock())
+    flows.unpair(session=session, user=first.user, now=clock())
     _, _, new_couple = pair(factory, first=first)
     active = session.scalar(
         select(func.count())

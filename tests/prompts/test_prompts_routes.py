@@ -11,11 +11,6 @@ from tests.factories import pair
 from tests.helpers import assert_error, assert_invalid_fields
 
 
-@pytest.fixture
-def couple(factory):
-    return pair(factory)
-
-
 def first_library(kind):
     return [p for p in LIBRARY if p.kind == kind]
 

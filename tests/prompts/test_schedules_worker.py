@@ -10,37 +10,26 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from api.db import get_engine, make_session_factory
+from api import flows
 from api.notifications.models import Notification
 from api.pairing import service as pairing_service
-from api.prompts import service
+from api.prompts import schedules, service
 from api.prompts.library import LIBRARY
 from api.prompts.models import Round, Schedule
 from tests.factories import pair
 
 
-@pytest.fixture
-def session_factory(database_url):
-    return make_session_factory(get_engine(database_url))
-
-
-@pytest.fixture
-def couple(factory, session):
-    first, second, couple_id = pair(factory)
-    return first, second, pairing_service.active_couple(session=session, user=first.user)
-
-
-def schedule(factory, couple, **kwargs):
-    first, _, c = couple
+def schedule(factory, paired, **kwargs):
+    first, _, c = paired
     values = {"kind": "gratitude", "time": time(20, 0)}
     values.update(kwargs)
-    return service.create_schedule(
+    return schedules.create_schedule(
         session=factory.session, couple=c, user=first.user, now=factory.clock(), **values
     )
 
 
 def fire(session_factory, clock):
-    return service.materialise_due_schedules(session_factory=session_factory, now=clock())
+    return schedules.materialise_due_schedules(session_factory=session_factory, now=clock())
 
 
 def reload(session, obj):
@@ -54,9 +43,9 @@ def rounds(session):
     return list(session.scalars(select(Round).order_by(Round.asked_at)))
 
 
-def test_a_due_schedule_fires_once_and_advances(factory, session, session_factory, clock, couple):
-    first, second, c = couple
-    s = schedule(factory, couple)  # 20:00 Paris = 19:00Z
+def test_a_due_schedule_fires_once_and_advances(factory, session, session_factory, clock, paired):
+    first, second, c = paired
+    s = schedule(factory, paired)  # 20:00 Paris = 19:00Z
     assert fire(session_factory, clock) == 0
     clock.set(datetime(2026, 11, 23, 19, 0, tzinfo=UTC))
     assert fire(session_factory, clock) == 1
@@ -74,9 +63,9 @@ def test_a_due_schedule_fires_once_and_advances(factory, session, session_factor
 
 
 def test_after_downtime_a_schedule_fires_once_for_the_latest_missed_time(
-    factory, session, session_factory, clock, couple
+    factory, session, session_factory, clock, paired
 ):
-    s = schedule(factory, couple)
+    s = schedule(factory, paired)
     clock.set(datetime(2026, 11, 26, 21, 0, tzinfo=UTC))  # three evenings missed
     assert fire(session_factory, clock) == 1
     [r] = rounds(session)
@@ -85,9 +74,9 @@ def test_after_downtime_a_schedule_fires_once_for_the_latest_missed_time(
     assert s.next_fire_at == datetime(2026, 11, 27, 19, 0, tzinfo=UTC)
 
 
-def test_20_00_stays_20_00_across_daylight_saving(factory, session, session_factory, clock, couple):
+def test_20_00_stays_20_00_across_daylight_saving(factory, session, session_factory, clock, paired):
     clock.set(datetime(2027, 3, 26, 12, 0, tzinfo=UTC))
-    s = schedule(factory, couple)
+    s = schedule(factory, paired)
     fired = []
     for _ in range(4):  # 26, 27 (CET) and 28, 29 March (CEST) 2027
         reload(session, s)
@@ -99,17 +88,17 @@ def test_20_00_stays_20_00_across_daylight_saving(factory, session, session_fact
     assert len(rounds(session)) == 4
 
 
-def test_inactive_schedules_never_fire(factory, session, session_factory, clock, couple):
-    schedule(factory, couple, active=False)
+def test_inactive_schedules_never_fire(factory, session, session_factory, clock, paired):
+    schedule(factory, paired, active=False)
     clock.advance(days=3)
     assert fire(session_factory, clock) == 0
     assert rounds(session) == []
 
 
-def test_unpairing_stops_the_couples_schedules(factory, session, session_factory, clock, couple):
-    first, _, _ = couple
-    s = schedule(factory, couple)
-    pairing_service.unpair(session=session, user=first.user, now=clock())
+def test_unpairing_stops_the_couples_schedules(factory, session, session_factory, clock, paired):
+    first, _, _ = paired
+    s = schedule(factory, paired)
+    flows.unpair(session=session, user=first.user, now=clock())
     clock.advance(days=2)
     assert fire(session_factory, clock) == 0
     reload(session, s)
@@ -117,9 +106,9 @@ def test_unpairing_stops_the_couples_schedules(factory, session, session_factory
 
 
 def test_rotation_avoids_what_the_couple_was_asked_recently(
-    factory, session, session_factory, clock, couple
+    factory, session, session_factory, clock, paired
 ):
-    s = schedule(factory, couple, kind="check_in")
+    s = schedule(factory, paired, kind="check_in")
     for _ in range(4):
         reload(session, s)
         clock.set(s.next_fire_at)
@@ -128,8 +117,8 @@ def test_rotation_avoids_what_the_couple_was_asked_recently(
     assert [r.prompt_text for r in rounds(session)] == check_ins[:4]
 
 
-def test_a_schedule_with_a_prompt_always_asks_it(factory, session, session_factory, clock, couple):
-    first, _, c = couple
+def test_a_schedule_with_a_prompt_always_asks_it(factory, session, session_factory, clock, paired):
+    first, _, c = paired
     mine = service.create_prompt(
         session=session,
         couple=c,
@@ -138,7 +127,7 @@ def test_a_schedule_with_a_prompt_always_asks_it(factory, session, session_facto
         text="What did they do today that you noticed?",
         now=clock(),
     )
-    s = schedule(factory, couple, prompt_id=mine.id)
+    s = schedule(factory, paired, prompt_id=mine.id)
     for _ in range(2):
         reload(session, s)
         clock.set(s.next_fire_at)
@@ -146,9 +135,9 @@ def test_a_schedule_with_a_prompt_always_asks_it(factory, session, session_facto
     assert {r.prompt_text for r in rounds(session)} == {mine.text}
 
 
-def test_the_database_refuses_a_second_round_for_one_firing(factory, session, clock, couple):
-    _, _, c = couple
-    s = schedule(factory, couple)
+def test_the_database_refuses_a_second_round_for_one_firing(factory, session, clock, paired):
+    _, _, c = paired
+    s = schedule(factory, paired)
     for _ in range(2):
         session.add(
             Round(
@@ -167,12 +156,12 @@ def test_the_database_refuses_a_second_round_for_one_firing(factory, session, cl
 
 def test_many_due_schedules_are_all_fired(factory, session, session_factory, clock):
     for _ in range(3):
-        couple = pair(factory)
-        c = pairing_service.active_couple(session=session, user=couple[0].user)
-        schedule(factory, (couple[0], couple[1], c))
+        paired = pair(factory)
+        c = pairing_service.active_couple(session=session, user=paired[0].user)
+        schedule(factory, (paired[0], paired[1], c))
     clock.advance(days=1)
     assert (
-        service.materialise_due_schedules(session_factory=session_factory, now=clock(), limit=2)
+        schedules.materialise_due_schedules(session_factory=session_factory, now=clock(), limit=2)
         == 2
     )
     assert fire(session_factory, clock) == 1
@@ -181,9 +170,9 @@ def test_many_due_schedules_are_all_fired(factory, session, session_factory, clo
 @pytest.mark.postgres
 def test_two_workers_fire_each_schedule_exactly_once(factory, session, session_factory, clock):
     for _ in range(20):
-        couple = pair(factory)
-        c = pairing_service.active_couple(session=session, user=couple[0].user)
-        schedule(factory, (couple[0], couple[1], c))
+        paired = pair(factory)
+        c = pairing_service.active_couple(session=session, user=paired[0].user)
+        schedule(factory, (paired[0], paired[1], c))
     clock.advance(days=1)
     barrier = threading.Barrier(4)
     counts = []
@@ -191,7 +180,9 @@ def test_two_workers_fire_each_schedule_exactly_once(factory, session, session_f
     def worker():
         barrier.wait()
         counts.append(
-            service.materialise_due_schedules(session_factory=session_factory, now=clock(), limit=5)
+            schedules.materialise_due_schedules(
+                session_factory=session_factory, now=clock(), limit=5
+            )
         )
         counts.append(fire(session_factory, clock))
         counts.append(fire(session_factory, clock))

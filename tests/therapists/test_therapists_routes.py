@@ -9,15 +9,10 @@ from sqlalchemy import select
 
 from api.db import get_engine, make_session_factory
 from api.notifications.models import Notification
-from api.prompts import service as prompts_service
+from api.prompts import schedules as schedules_service
 from api.prompts.models import Round, Schedule
 from tests.factories import pair
 from tests.helpers import assert_error, assert_invalid_fields
-
-
-@pytest.fixture
-def couple(factory):
-    return pair(factory)
 
 
 @pytest.fixture
@@ -304,7 +299,7 @@ def test_an_assignment_is_delivered_to_both_partners_by_the_worker(
     assert body["prompt"]["id"] in {p["id"] for p in prompts.get_json()["items"]}
 
     clock.set(clock() + timedelta(hours=6))
-    fired = prompts_service.materialise_due_schedules(
+    fired = schedules_service.materialise_due_schedules(
         session_factory=make_session_factory(get_engine(database_url)), now=clock()
     )
     assert fired == 1
