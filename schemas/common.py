@@ -85,6 +85,19 @@ class StrictSchema(ma.Schema):
         return data
 
 
+class ResponseSchema(ma.Schema):
+    """Base of every response schema: what the server writes. Clients ignore fields they do not
+    know, so fields can be added without a new version: response schemas stay open (unknown
+    fields are not refused, and the spec does not close them)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class Instant(fields.DateTime):
+    """An instant in a response, always in UTC; the one field that formats instants."""
+
+
 def _cursor_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="steady.cursor")
 
