@@ -9,6 +9,8 @@ from typing import Any
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+# Renewed every third of the lease; shorter leaves too little slack for a slow database.
+MIN_OUTBOX_LEASE_SECONDS = 10
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -44,6 +46,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # (outside production, which requires it).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "WORKER_METRICS_PORT": int(env.get("WORKER_METRICS_PORT", "0")),
+        # How long a worker holds the notifications it claimed; renewed while it sends, so this
+        # bounds how long a crashed worker's batch waits, not how long a send may take.
+        "OUTBOX_LEASE_SECONDS": int(env.get("OUTBOX_LEASE_SECONDS", "60")),
         "NOTIFICATION_RETENTION_DAYS": int(env.get("NOTIFICATION_RETENTION_DAYS", "90")),
         "INVITE_RETENTION_DAYS": int(env.get("INVITE_RETENTION_DAYS", "30")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
@@ -66,6 +71,11 @@ def check_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("PUSH_BACKEND must be 'log' or 'fcm'.")
     if config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("TRUSTED_PROXIES must be 0 or the number of proxies in front.")
+    if config["OUTBOX_LEASE_SECONDS"] < MIN_OUTBOX_LEASE_SECONDS:
+        raise ConfigError(
+            f"OUTBOX_LEASE_SECONDS must be at least {MIN_OUTBOX_LEASE_SECONDS} "
+            "(the lease is renewed every third of it)."
+        )
     if config["STEADY_ENV"] != "production":
         return
     if config.get("FIREBASE_AUTH_EMULATOR_HOST"):

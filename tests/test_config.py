@@ -175,16 +175,17 @@ def test_gunicorn_refuses_memory_rate_limits_under_several_workers():
     ("key", "value", "message"),
     [
         ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES"),
+        ("OUTBOX_LEASE_SECONDS", "5", "OUTBOX_LEASE_SECONDS must be at least 10"),
     ],
 )
-def test_the_proxy_count_is_checked(key, value, message):
+def test_proxy_count_and_lease_are_checked(key, value, message):
     from api.config import check_config
 
     with pytest.raises(ConfigError, match=message):
         check_config(load_config({key: value}))
 
 
-def test_proxy_defaults():
+def test_proxies_and_lease_defaults():
     config = load_config({})
-    assert config["TRUSTED_PROXIES"] == 0
+    assert (config["TRUSTED_PROXIES"], config["OUTBOX_LEASE_SECONDS"]) == (0, 60)
     assert config["METRICS_TOKEN"] is None
