@@ -7,10 +7,13 @@ retryable failures themselves.
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import hashlib
 import itertools
 import logging
 import threading
+import uuid
 import warnings
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -101,6 +104,17 @@ def ttl_seconds(expires_at: datetime, *, now: datetime) -> int:
     return max(0, int((expires_at - now).total_seconds()))
 
 
+def web_push_topic(notification_id: str) -> str:
+    """The Web Push `Topic` header for a notification: at most 32 characters of the URL-safe
+    base64 alphabet (RFC 8030), which a UUID's 32 hex digits are."""
+    try:
+        return uuid.UUID(notification_id).hex
+    except ValueError:
+        # Not a UUID (our ids always are): a digest keeps the header valid and the id's own.
+        digest = hashlib.sha256(notification_id.encode()).digest()
+        return base64.urlsafe_b64encode(digest).decode()[:32]
+
+
 def build_message(msg: PushMessage, *, now: datetime) -> messaging.Message:
     """The single place that maps a PushMessage onto FCM's wire format.
 
@@ -117,7 +131,15 @@ def build_message(msg: PushMessage, *, now: datetime) -> messaging.Message:
 
     ttl = ttl_seconds(msg.expires_at, now=now)
     data = {**msg.data, "notification_id": msg.notification_id, "kind": msg.kind}
-    webpush = messaging.WebpushConfig(headers={"TTL": str(ttl)}) if msg.platform == "web" else None
+    webpush = None
+    if msg.platform == "web":
+        # The web's collapse identity, like Android's tag and APNs' collapse id: the browser
+        # replaces a shown notification with the same tag, and the push service replaces an
+        # undelivered message with the same Topic, so a repeat never shows twice.
+        webpush = messaging.WebpushConfig(
+            headers={"TTL": str(ttl), "Topic": web_push_topic(msg.notification_id)},
+            notification=messaging.WebpushNotification(tag=msg.notification_id),
+        )
     with warnings.catch_warnings():
         # firebase-admin 7.5 deprecated Message(token=...) in favour of Firebase installation
         # IDs, but clients register FCM registration tokens with us and the v1 API still takes

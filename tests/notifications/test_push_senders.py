@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -121,8 +123,54 @@ def test_web_gets_webpush_ttl_header(fcm: FakeFcmServer) -> None:
     assert sender.send([msg], now=NOW)[0].outcome == "sent"
 
     body = fcm.requests[0].message
-    assert body["webpush"] == {"headers": {"TTL": "600"}}
+    # Since web pushes carry a collapse identity, the config holds Topic and a tag too.
+    assert body["webpush"] == {
+        "headers": {"TTL": "600", "Topic": "00000000000040008000000000000001"},
+        "notification": {"tag": msg.notification_id},
+    }
     assert body["android"]["ttl"] == "600s"
+
+
+def test_a_repeat_replaces_the_first_on_every_platform(fcm: FakeFcmServer) -> None:
+    # A worker that died after sending gets its batch re-sent by another: the same
+    # notification reaches each device twice and must replace, not stack.
+    sender = fcm_sender_for(fcm)
+    first = [push(f"tok-{p}", n=7, platform=p) for p in ("android", "ios", "web")]
+    other = push("tok-web", n=8, platform="web")
+    for attempt in (first, first, [other]):
+        assert [r.outcome for r in sender.send(attempt, now=NOW)] == ["sent"] * len(attempt)
+
+    def collapse(message: dict) -> tuple:
+        webpush = message.get("webpush", {})
+        return (
+            message["android"]["collapse_key"],
+            message["android"]["notification"]["tag"],
+            message["apns"]["headers"]["apns-collapse-id"],
+            webpush.get("headers", {}).get("Topic"),
+            webpush.get("notification", {}).get("tag"),
+        )
+
+    for token in ("tok-android", "tok-ios"):
+        once, again = (collapse(r.message) for r in fcm.requests_for(token))
+        assert once == again
+    web = [collapse(r.message) for r in fcm.requests_for("tok-web")]
+    assert web[0] == web[1] != web[2]
+    notification_id = first[0].notification_id
+    topic = web[0][3]
+    assert web[0][4] == notification_id
+    # RFC 8030: at most 32 characters of the URL- and filename-safe base64 alphabet.
+    assert len(topic) <= 32 and re.fullmatch(r"[A-Za-z0-9_-]+", topic)
+    assert topic == uuid.UUID(notification_id).hex
+
+
+def test_the_web_push_topic_is_valid_for_any_id() -> None:
+    from api.notifications.push import web_push_topic
+
+    for notification_id in ("not-a-uuid", "x" * 200, "é/+="):
+        topic = web_push_topic(notification_id)
+        assert len(topic) == 32 and re.fullmatch(r"[A-Za-z0-9_-]+", topic)
+        assert topic == web_push_topic(notification_id)
+    assert web_push_topic("a") != web_push_topic("b")
 
 
 def test_expired_message_gets_zero_ttl(fcm: FakeFcmServer) -> None:
