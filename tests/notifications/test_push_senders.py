@@ -32,7 +32,12 @@ from api.notifications.push import (
     PushSender,
     build_message,
 )
-from tests.fcm_fake import FakeFcmServer, fake_fcm, fcm_sender_for
+from tests.fcm_fake import (
+    FakeFcmServer,
+    fake_fcm,
+    fcm_sender_for,
+    service_account_sender_for,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -419,6 +424,56 @@ def test_large_batches_are_chunked(fcm: FakeFcmServer, monkeypatch: pytest.Monke
 def test_naive_now_is_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         FcmSender(project_id="p").send([push("tok")], now=NOW.replace(tzinfo=None))
+
+
+# -- access tokens -------------------------------------------------------------------------
+# A service-account file whose token_uri is the fake: google-auth signs a JWT grant and posts
+# it there exactly as it would to oauth2.googleapis.com, so these run the real refresh path.
+
+
+def test_a_cold_batch_fetches_one_token_not_one_per_thread(
+    fcm: FakeFcmServer, tmp_path
+) -> None:
+    sender = service_account_sender_for(fcm, tmp_path)
+    first = [push(f"tok-{i}", n=i) for i in range(40)]
+
+    assert [r.outcome for r in sender.send(first, now=NOW)] == ["sent"] * 40
+
+    assert len(fcm.token_requests) == 1
+    grant = fcm.token_requests[0]
+    assert grant.body["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    assert {r.headers["authorization"] for r in fcm.requests} == {"Bearer fake-access-token-1"}
+    # While the token is valid, later batches fetch none.
+    sender.send([push(f"again-{i}", n=i) for i in range(40)], now=NOW)
+    assert len(fcm.token_requests) == 1
+
+
+def test_an_expired_token_is_fetched_again_once_per_batch(fcm: FakeFcmServer, tmp_path) -> None:
+    sender = service_account_sender_for(fcm, tmp_path)
+    sender.send([push("warm-up")], now=NOW)
+    # An hour later (google-auth keeps expiry as naive UTC).
+    credential = firebase_admin.get_app(sender.app_name).credential.get_credential()
+    credential.expiry = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)
+
+    results = sender.send([push(f"tok-{i}", n=i) for i in range(30)], now=NOW)
+
+    assert [r.outcome for r in results] == ["sent"] * 30
+    assert len(fcm.token_requests) == 2
+    later = fcm.requests[1:]
+    assert {r.headers["authorization"] for r in later} == {"Bearer fake-access-token-2"}
+
+
+def test_a_refused_token_retries_the_batch_without_sending(fcm: FakeFcmServer, tmp_path) -> None:
+    fcm.refuse_tokens("invalid_grant")
+    sender = service_account_sender_for(fcm, tmp_path)
+
+    results = sender.send([push(f"tok-{i}", n=i) for i in range(20)], now=NOW)
+
+    assert {r.outcome for r in results} == {"retry"}
+    assert all(r.error and r.error.startswith("RefreshError: ") for r in results)
+    assert fcm.requests == [] and len(fcm.token_requests) == 1
+    fcm.refuse_tokens(None)
+    assert {r.outcome for r in sender.send([push("tok-1")], now=NOW)} == {"sent"}
 
 
 # -- LogSender -----------------------------------------------------------------------------
