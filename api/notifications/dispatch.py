@@ -318,9 +318,18 @@ def _messages(to_send: list[tuple[Notification, list[Device]]]) -> list[PushMess
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:
-    """Exponential backoff with jitter (0.5x to 1.5x), capped."""
-    base = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
-    return base * rng.uniform(0.5, 1.5)
+    """Exponential backoff with "equal jitter", capped: the n-th retry waits between half and
+    all of BASE * 2**(n-1).
+
+    Successive ranges ([b/2, b], then [b, 2b]) only touch, so a later retry never comes sooner
+    than an earlier one (±50 % jitter let the second come before the first). The cap is applied
+    to the jittered delay, which keeps that order; once half the doubled base passes the cap,
+    every retry waits exactly the cap, by when earlier jitter has long spread the rows apart.
+    """
+    # Past the cap a bigger exponent changes nothing; bounded, a huge count cannot overflow.
+    exponent = min(max(0, attempts - 1), 32)
+    base = BACKOFF_BASE.total_seconds() * 2**exponent
+    return min(BACKOFF_CAP, timedelta(seconds=rng.uniform(base / 2, base)))
 
 
 def _settle(

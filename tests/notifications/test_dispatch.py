@@ -249,6 +249,20 @@ def test_backoff_grows_exponentially_with_jitter():
         assert base * 0.5 <= delay <= base * 1.5
 
 
+def test_backoff_never_shortens_and_stays_within_its_bounds():
+    cap = dispatch.BACKOFF_CAP.total_seconds()
+    for seed in range(500):
+        rng = random.Random(seed)
+        schedule = [dispatch.backoff(n, rng).total_seconds() for n in range(1, 16)]
+        assert schedule == sorted(schedule), (seed, schedule)
+        for n, delay in enumerate(schedule, start=1):
+            base = 30 * 2 ** (n - 1)
+            assert min(cap, base / 2) <= delay <= min(cap, base), (seed, n, delay)
+    # The first retries: 15-30 s, then 30-60 s, 60-120 s; from the 9th on, exactly the hour.
+    assert dispatch.backoff(9, random.Random(0)) == dispatch.BACKOFF_CAP
+    assert dispatch.backoff(10_000, random.Random(0)) == dispatch.BACKOFF_CAP
+
+
 def test_retries_stop_when_the_ttl_runs_out(factory, session, session_factory, clock):
     user = factory.user()
     add_device(factory, user)
