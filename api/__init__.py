@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import db, observability
 from api.auth import passwords
@@ -60,6 +61,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         time_cost=app.config["ARGON2_TIME_COST"],
         parallelism=app.config["ARGON2_PARALLELISM"],
     )
+
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # Each trusted proxy appends one X-Forwarded-For entry; ProxyFix takes the one the
+        # outermost trusted proxy wrote, so remote_addr (the rate limits' key, /metrics'
+        # loopback check) is the client's and entries a client forged further left are ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     db.init_app(app)
     observability.init_app(app)

@@ -70,6 +70,7 @@ class Worker:
                 now=self.clock(),
                 batch_size=self.batch_size,
                 lease=self.lease,
+                clock=self.clock,
             )
             totals.add(stats)
             # Stop between batches, never inside one: a claimed batch is always recorded.
@@ -123,6 +124,7 @@ def build_worker(app: Flask) -> Worker:
         sender=app.extensions.get("steady_push_sender") or make_sender(app.config),
         clock=app.config.get("CLOCK") or utcnow,
         jobs=registered_jobs(),
+        lease=timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"]),
         retention=RetentionPolicy(
             notifications=timedelta(days=app.config["NOTIFICATION_RETENTION_DAYS"]),
             expired_codes=timedelta(days=app.config["INVITE_RETENTION_DAYS"]),

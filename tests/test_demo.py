@@ -146,7 +146,7 @@ def test_the_same_seed_writes_the_same_history(app, engine):
 
 
 def test_production_is_refused(app_config, session):
-    app = create_app({**app_config, "STEADY_ENV": "production"})
+    app = create_app({**app_config, "STEADY_ENV": "production", "METRICS_TOKEN": "scrape"})
 
     result = run_demo(app, "--weeks", "2")
 
