@@ -25,47 +25,32 @@ from firebase_admin import messaging
 from firebase_admin.messaging import _MessagingService
 from sqlalchemy import delete, event, func, insert, select, text
 
-from api.accounts.models import Device, User
-from api.auth.tokens import hash_token
+from api.accounts.models import User
 from api.db import get_engine, make_session_factory
 from api.models import Base
 from api.notifications.models import Notification
 from api.notifications.push import MAX_BATCH_SIZE, FcmSender, PushMessage, build_message
 from api.worker import Worker
-from tests.fcm_fake import StaticTokenCredentials, cleanup_fcm_senders, fake_fcm, fcm_sender_for
+from tests.fcm_fake import (
+    StaticTokenCredentials,
+    cleanup_fcm_senders,
+    fake_fcm,
+    fcm_sender_for,
+    seed_deliveries,
+)
 
 
 def seed(engine, n: int, now: datetime) -> None:
-    users, devices = [], []
-    for i in range(n):
-        user_id = uuid.uuid4()
-        users.append(
-            {
-                "id": user_id,
-                "email": f"bench{i}-{user_id.hex[:8]}@example.com",
-                "display_name": f"Bench {i}",
-                "role": "partner",
-                "timezone": "UTC",
-                "locale": "en",
-                "created_at": now,
-            }
-        )
-        devices.append(
-            {
-                "id": uuid.uuid4(),
-                "user_id": user_id,
-                "token": f"bench-token-{i}",
-                "token_hash": hash_token(f"bench-token-{i}-{user_id}"),
-                "platform": "android",
-                "created_at": now,
-                "last_seen_at": now,
-            }
-        )
-    rows = notifications([u["id"] for u in users], now)
-    with engine.begin() as conn:
-        for table, values in ((User, users), (Device, devices), (Notification, rows)):
-            for start in range(0, n, 5000):
-                conn.execute(insert(table), values[start : start + 5000])
+    seed_deliveries(
+        engine,
+        n,
+        now=now,
+        kind="gratitude_received",
+        title="Someone is grateful",
+        body="Your partner thanked you.",
+        ttl=timedelta(hours=6),
+        token_prefix="bench-token",
+    )
 
 
 def notifications(recipients: list[uuid.UUID], now: datetime) -> list[dict]:

@@ -19,8 +19,10 @@ import socket
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,7 +31,11 @@ from typing import Any
 import firebase_admin
 import google.oauth2.credentials
 from firebase_admin.messaging import _MessagingService
+from sqlalchemy import insert
 
+from api.accounts.models import Device, User
+from api.auth.tokens import hash_token
+from api.notifications.models import Notification
 from api.notifications.push import FcmSender
 
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
@@ -481,3 +487,65 @@ def fake_fcm() -> Iterator[FakeFcmServer]:
             yield server
         finally:
             cleanup_fcm_senders()
+
+
+def seed_deliveries(
+    engine,
+    n: int,
+    *,
+    now: datetime,
+    kind: str = "prompt",
+    title: str = "A question for you both",
+    body: str = "What made you smile today?",
+    ttl: timedelta = timedelta(hours=2),
+    token_prefix: str = "token",
+) -> None:
+    """n recipients with one Android device each and one notification each, due at `now`:
+    the outbox the delivery tests and the dispatch benchmark send to this fake. Written
+    straight into the tables, in one transaction, so thousands take a moment."""
+    users, devices, notifications = [], [], []
+    for i in range(n):
+        user_id = uuid.uuid4()
+        token = f"{token_prefix}-{i}"
+        users.append(
+            {
+                "id": user_id,
+                "email": f"{token_prefix}{i}-{user_id.hex[:6]}@example.com",
+                "display_name": f"Recipient {i}",
+                "role": "partner",
+                "timezone": "UTC",
+                "locale": "en",
+                "created_at": now,
+            }
+        )
+        devices.append(
+            {
+                "id": uuid.uuid4(),
+                "user_id": user_id,
+                "token": token,
+                "token_hash": hash_token(token),
+                "platform": "android",
+                "created_at": now,
+                "last_seen_at": now,
+            }
+        )
+        notifications.append(
+            {
+                "id": uuid.uuid4(),
+                "recipient_id": user_id,
+                "kind": kind,
+                "title": title,
+                "body": body,
+                "data": {},
+                "dedupe_key": f"{token_prefix}:{i}:{user_id}",
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "expires_at": now + ttl,
+                "created_at": now,
+            }
+        )
+    with engine.begin() as conn:
+        for model, rows in ((User, users), (Device, devices), (Notification, notifications)):
+            for start in range(0, n, 5000):
+                conn.execute(insert(model), rows[start : start + 5000])
