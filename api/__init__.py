@@ -11,11 +11,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import db, observability
 from api.auth import passwords
-from api.auth.context import authenticate_request
+from api.auth.context import CALLER_LOADER, authenticate_request, touch_session
 from api.config import check_config, load_config
 from api.errors import register_error_handlers
 from api.extensions import api, limiter, render_http_error
 from api.idempotency import hooks as idempotency_hooks
+from api.spec import ContractPlugin
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -71,7 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     observability.init_app(app)
     idempotency = idempotency_hooks.IdempotencyPlugin()
-    api.init_app(app, spec_kwargs={"extra_plugins": [idempotency]})
+    api.init_app(app, spec_kwargs={"extra_plugins": [idempotency, ContractPlugin()]})
     limiter.init_app(app)
     register_error_handlers(app, render_http=render_http_error)
     _init_firebase_auth(app)
@@ -107,8 +108,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)
 
+    from api.pairing.context import load_caller
+
+    # The caller's couple is read with the caller, in one statement per request.
+    app.extensions[CALLER_LOADER] = load_caller
     app.before_request(_assign_request_id)
     app.before_request(authenticate_request)
+    app.teardown_request(touch_session)
     # After authentication: a stored answer is replayed only to its own, authorised caller.
     idempotency_hooks.init_app(app, idempotency)
     app.after_request(_echo_request_id)

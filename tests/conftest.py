@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from api import create_app
 from api.db import get_engine, make_session_factory
@@ -88,6 +88,19 @@ def _clean_tables(request):
     yield
     if engine is not None:
         empty_tables(engine)
+
+
+@pytest.fixture
+def statements(engine):
+    """The SQL statements sent through the test engine while the test runs."""
+    seen: list[str] = []
+
+    def _record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", _record)
 
 
 @pytest.fixture

@@ -336,18 +336,31 @@ def test_an_expired_access_token_is_refused_by_the_injected_clock(factory, sessi
     assert expired.value.reason == "token_expired"
 
 
+def test_authenticating_reads_and_never_writes_last_used(factory, session, clock):
+    actor = factory.partner()
+    opened_at = clock()
+    clock.advance(minutes=10)
+    principal = authenticate(session, clock, actor.mint())
+    assert principal.last_used_at == opened_at
+    assert auth_session(session, actor.session_id).last_used_at == opened_at
+
+
 def test_last_used_is_touched_at_most_every_resolution(factory, session, clock):
     actor = factory.partner()
     opened_at = clock()
+
+    def touch():
+        service.touch_session(session=session, session_id=actor.session_id, now=clock())
+
     clock.advance(seconds=LAST_USED_RESOLUTION.total_seconds())
-    authenticate(session, clock, actor.mint())
+    touch()
     assert auth_session(session, actor.session_id).last_used_at == opened_at
     clock.advance(seconds=1)
-    authenticate(session, clock, actor.mint())
+    touch()
     touched = clock()
     assert auth_session(session, actor.session_id).last_used_at == touched
-    clock.advance(minutes=4)
-    authenticate(session, clock, actor.mint())
+    clock.advance(seconds=30)
+    touch()
     assert auth_session(session, actor.session_id).last_used_at == touched
 
 

@@ -234,7 +234,9 @@ def test_weekly_counts_on_a_hand_made_history(factory, session, paired, clock):
         since=SINCE,
         now=NOW,
     )
-    assert figures == {
+    # The oldest note counted since `since`: when it leaves the window, the figures change.
+    assert figures["oldest_since"] == at(17, 9)
+    assert figures["partners"] == {
         a.user.id: {
             "sent": [1, 2, 1],
             "acknowledged": [0, 1, 0],
@@ -266,4 +268,7 @@ def test_weekly_counts_of_a_quiet_couple_are_zeros(session, paired):
         "sent_28d": 0,
         "median_ack_hours_28d": None,
     }
-    assert figures == {first.user.id: empty, second.user.id: empty}
+    assert figures == {
+        "oldest_since": None,
+        "partners": {first.user.id: empty, second.user.id: empty},
+    }

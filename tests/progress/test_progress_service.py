@@ -5,120 +5,18 @@ tests/test_occurrences.py.)"""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, insert
 
 from api import timeutil
-from api.commitments.models import Commitment, CommitmentCheck
 from api.db import make_session_factory
-from api.gratitude.models import GratitudeNote
 from api.progress.service import couple_progress
-from api.prompts.models import Answer, Round
 from tests.factories import pair
+from tests.history import NOW, fill
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # Monday, 13:00 in Paris
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture
-def statements(engine):
-    """The SQL statements sent through the test engine while the test runs."""
-    seen: list[str] = []
-
-    def _record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", _record)
-
-
-def fill(session, couple_id, a, b, *, notes, rounds, commitments, history_days):
-    """Bulk-inserts a couple's history, spread back from NOW over `history_days`."""
-    step = timedelta(days=history_days) / notes
-    note_rows = []
-    for i in range(notes):
-        created = NOW - step * (i + 1)
-        author, recipient = (a, b) if i % 3 else (b, a)
-        acknowledged = created + timedelta(minutes=37 * (i % 50)) if i % 2 else None
-        note_rows.append(
-            {
-                "id": uuid.uuid4(),
-                "couple_id": couple_id,
-                "author_id": author,
-                "recipient_id": recipient,
-                "text": "Thanks",
-                "created_at": created,
-                "acknowledged_at": acknowledged,
-            }
-        )
-    session.execute(insert(GratitudeNote), note_rows)
-    step = timedelta(days=history_days) / rounds
-    round_rows, answer_rows = [], []
-    for i in range(rounds):
-        asked = NOW - step * (i + 1)
-        kind = "check_in" if i % 2 else "gratitude"
-        round_id = uuid.uuid4()
-        round_rows.append(
-            {
-                "id": round_id,
-                "couple_id": couple_id,
-                "kind": kind,
-                "prompt_text": "How connected do you feel?",
-                "asked_at": asked,
-            }
-        )
-        for n, user_id in enumerate((a, b)[: 1 + i % 2]):
-            answer_rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "round_id": round_id,
-                    "user_id": user_id,
-                    "text": None if kind == "check_in" else "You",
-                    "rating": 1 + (i + n) % 5 if kind == "check_in" else None,
-                    "created_at": asked + timedelta(hours=1),
-                }
-            )
-    session.execute(insert(Round), round_rows)
-    session.execute(insert(Answer), answer_rows)
-    start = NOW.date() - timedelta(days=history_days)
-    check_rows = []
-    for i in range(commitments):
-        commitment_id = uuid.uuid4()
-        session.execute(
-            insert(Commitment),
-            [
-                {
-                    "id": commitment_id,
-                    "couple_id": couple_id,
-                    "owner_id": (a, b)[i % 2],
-                    "title": "Call",
-                    "days": None,
-                    "due_time": time(8, 0),
-                    "timezone": "Europe/Paris",
-                    "start_date": start,
-                    "created_at": NOW - timedelta(days=history_days),
-                    "updated_at": NOW - timedelta(days=history_days),
-                }
-            ],
-        )
-        for day in range(history_days):
-            check_rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "commitment_id": commitment_id,
-                    "date": start + timedelta(days=day),
-                    "status": "kept" if day % 4 else "missed",
-                    "created_at": NOW - timedelta(days=history_days - day),
-                    "confirmed_at": NOW if day % 3 == 1 else None,
-                }
-            )
-    session.execute(insert(CommitmentCheck), check_rows)
-    session.commit()
-    return len(note_rows), len(round_rows), len(answer_rows), len(check_rows)
 
 
 def test_the_number_of_statements_does_not_grow_with_the_data(factory, session, engine, statements):

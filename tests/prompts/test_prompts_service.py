@@ -259,11 +259,6 @@ def test_answers_must_fit_the_kind_of_round(session, paired, clock):
     assert (view.my_answer.rating, view.my_answer.text) == (4, "better today")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answer_round maps every IntegrityError at flush to 409 already_answered, so the "
-    "rating CHECK (1-5) failing is reported as a duplicate answer; only the schema stops it",
-)
 def test_a_rating_out_of_range_is_not_reported_as_already_answered(session, paired, clock):
     first, _, _ = paired
     asked = ask(session, paired, clock, kind="check_in")

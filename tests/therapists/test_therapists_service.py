@@ -145,11 +145,6 @@ def test_adding_refusals(session, paired, therapist, clock):
     assert expired.value.reason == "link_code_expired"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="add_therapist maps every IntegrityError on the grant to 409 already_granted, so an "
-    "unknown scope failing the scope CHECK is reported as a duplicate grant",
-)
 def test_an_unknown_scope_is_not_reported_as_already_granted(session, paired, therapist, clock):
     with pytest.raises(Unprocessable):
         add(session, paired, therapist, clock, scope="everything")
