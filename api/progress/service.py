@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from api import timeutil
+from api import occurrences, timeutil
+from api.agreements import service as agreements_service
 from api.commitments import service as commitments_service
 from api.gratitude import service as gratitude_service
 from api.prompts import service as prompts_service
+from api.reassurance import service as reassurance_service
 
 DEFAULT_WEEKS = 8
 MAX_WEEKS = 52
@@ -28,6 +30,14 @@ def week_starts(*, today: date, weeks: int) -> list[date]:
     """The Mondays of the `weeks` weeks ending with the one holding `today`, oldest first."""
     current = today - timedelta(days=today.weekday())
     return [current - timedelta(weeks=weeks - 1 - index) for index in range(weeks)]
+
+
+def _agreement_rates(figures: dict[str, Any]) -> dict[str, float | None]:
+    due, on_time = figures["due_28d"], figures["on_time_28d"]
+    return {
+        "on_time_rate_28d": occurrences.rate(on_time, due),
+        "informed_rate_28d": occurrences.rate(on_time + figures["late_notices_28d"], due),
+    }
 
 
 def couple_progress(
@@ -58,6 +68,8 @@ def couple_progress(
     gratitude = gratitude_service.weekly_counts(**scope, boundaries=boundaries, since=since)
     rounds = prompts_service.weekly_counts(**scope, boundaries=boundaries, since=since)
     commitments = commitments_service.weekly_counts(**scope, week_starts=starts)
+    agreements = agreements_service.weekly_counts(**scope, week_starts=starts)
+    reassurance = reassurance_service.weekly_counts(**scope, boundaries=boundaries)
 
     def partner_week(user_id: uuid.UUID, week: int) -> dict[str, Any]:
         answers = rounds["partners"][user_id]
@@ -71,6 +83,11 @@ def couple_progress(
             "commitments_due": commitments[user_id]["due"][week],
             "commitments_kept": commitments[user_id]["kept"][week],
             "commitments_confirmed": commitments[user_id]["confirmed"][week],
+            "check_ins_due": agreements[user_id]["due"][week],
+            "check_ins_on_time": agreements[user_id]["on_time"][week],
+            "late_notices": agreements[user_id]["late_notices"][week],
+            "reassurance_asked": reassurance[user_id]["asked"][week],
+            "reassurance_answered": reassurance[user_id]["answered"][week],
         }
 
     def summary(user_id: uuid.UUID) -> dict[str, Any]:
@@ -83,6 +100,7 @@ def couple_progress(
             "kept_rate_28d": commitments[user_id]["kept_28d"] / due if due else None,
             "gratitude_per_week_28d": gratitude[user_id]["sent_28d"] / _WEEKS_IN_WINDOW,
             "median_ack_hours_28d": gratitude[user_id]["median_ack_hours_28d"],
+            **_agreement_rates(agreements[user_id]),
         }
 
     return {
