@@ -78,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_firebase_auth(app)
 
     from api.accounts.routes import blp as accounts_blp
+    from api.agreements.routes import blp as agreements_blp
     from api.auth.routes import blp as auth_blp
     from api.commitments.routes import blp as commitments_blp
     from api.gratitude.routes import blp as gratitude_blp
@@ -86,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from api.pairing.routes import blp as pairing_blp
     from api.progress.routes import blp as progress_blp
     from api.prompts.routes import blp as prompts_blp
+    from api.reassurance.routes import blp as reassurance_blp
     from api.therapists.routes import blp as therapists_blp
 
     for blueprint in (
@@ -97,6 +99,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         prompts_blp,
         gratitude_blp,
         commitments_blp,
+        agreements_blp,
+        reassurance_blp,
         progress_blp,
         therapists_blp,
     ):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.accounts import service as accounts_service
 from api.accounts.models import Device, User
+from api.agreements import service as agreements_service
 from api.auth import service as auth_service
 from api.auth.models import AuthSession
 from api.commitments import service as commitments_service
@@ -28,6 +29,7 @@ from api.pairing.models import Couple
 from api.prompts import schedules as schedules_service
 from api.prompts import service as prompts_service
 from api.prompts.models import Prompt
+from api.reassurance import service as reassurance_service
 from api.therapists import service as therapists_service
 
 # --- ending a couple --------------------------------------------------------------------------
@@ -39,6 +41,7 @@ def _end_couple(session: Session, couple: Couple, now: datetime) -> None:
     notifications_service.cancel_for_couple(session=session, couple_id=couple.id, now=now)
     schedules_service.stop_couple_schedules(session=session, couple_id=couple.id)
     commitments_service.stop_couple_reminders(session=session, couple_id=couple.id)
+    agreements_service.stop_couple_agreements(session=session, couple_id=couple.id)
     therapists_service.end_couple_grants(session=session, couple_id=couple.id, now=now)
 
 
@@ -65,6 +68,8 @@ def erase_account(*, session: Session, user: User, now: datetime) -> None:
     prompts_service.erase_for_user(session=session, user=user)
     gratitude_service.erase_for_user(session=session, user=user)
     commitments_service.erase_for_user(session=session, user=user)
+    agreements_service.erase_for_user(session=session, user=user)
+    reassurance_service.erase_for_user(session=session, user=user)
     idempotency_service.erase_for_user(session=session, user_id=user.id)
     auth_service.erase_for_user(session=session, user=user)
     accounts_service.delete_user(session=session, user=user)
@@ -85,6 +90,8 @@ class CoupleExport:
     rounds: list[prompts_service.RoundView]
     gratitude: list[gratitude_service.ExportedNote]
     commitments: list[commitments_service.ExportedCommitment]
+    agreements: list[agreements_service.ExportedAgreement]
+    reassurance: list[reassurance_service.ExportedRequest]
     therapist_grants: list[therapists_service.GrantView]
 
 
@@ -115,6 +122,8 @@ def _export_couple(session: Session, couple: Couple, user: User) -> CoupleExport
         rounds=prompts_service.export_couple(**scope),
         gratitude=gratitude_service.export_couple(**scope),
         commitments=commitments_service.export_couple(**scope),
+        agreements=agreements_service.export_couple(**scope),
+        reassurance=reassurance_service.export_couple(**scope),
         therapist_grants=therapists_service.export_grants(session=session, couple_id=couple.id),
     )
 

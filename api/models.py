@@ -1,6 +1,7 @@
 """Imports every domain's models so Alembic and the tests see all tables."""
 
 from api.accounts.models import Device, User
+from api.agreements.models import Agreement, CheckIn, LateNotice
 from api.auth.models import AuthSession, RefreshToken
 from api.commitments.models import Commitment, CommitmentCheck
 from api.db import Base
@@ -9,9 +10,16 @@ from api.idempotency.models import IdempotencyRecord
 from api.notifications.models import Notification, NotificationSettings
 from api.pairing.models import Couple, CoupleMember, Invite
 from api.prompts.models import Answer, Prompt, Round, Schedule
+from api.reassurance.models import CoupleSettings, ReassuranceAnswer, ReassuranceRequest
 from api.therapists.models import AccessLogEntry, Assignment, Grant, GrantApproval, LinkCode
 
 __all__ = [
+    "Agreement",
+    "CheckIn",
+    "LateNotice",
+    "CoupleSettings",
+    "ReassuranceAnswer",
+    "ReassuranceRequest",
     "AccessLogEntry",
     "Assignment",
     "Grant",

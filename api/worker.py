@@ -112,10 +112,16 @@ class Worker:
 
 def registered_jobs() -> list[Job]:
     """The materialisers of every domain that schedules work."""
+    from api.agreements import service as agreements_service
     from api.commitments import service as commitments_service
     from api.prompts import schedules as schedules_service
 
-    return [schedules_service.materialise_due_schedules, commitments_service.send_due_reminders]
+    return [
+        schedules_service.materialise_due_schedules,
+        commitments_service.send_due_reminders,
+        agreements_service.send_due_reminders,
+        agreements_service.send_due_nudges,
+    ]
 
 
 def build_worker(app: Flask) -> Worker:

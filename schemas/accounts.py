@@ -3,11 +3,13 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.accounts.models import PLATFORMS
+from schemas.agreements import ExportAgreementSchema
 from schemas.commitments import ExportCommitmentSchema
 from schemas.common import LOCALE_RE, Email, PageSchema, StrictSchema, Timezone
 from schemas.gratitude import ExportGratitudeSchema
 from schemas.notifications import ExportNotificationSchema, NotificationSettingsSchema
 from schemas.prompts import ExportPromptSchema, ExportRoundSchema
+from schemas.reassurance import ExportReassuranceSchema
 from schemas.therapists import ExportGrantSchema
 
 
@@ -68,6 +70,19 @@ class ExportCoupleSchema(StrictSchema):
     rounds = fields.List(fields.Nested(ExportRoundSchema), dump_only=True)
     gratitude = fields.List(fields.Nested(ExportGratitudeSchema), dump_only=True)
     commitments = fields.List(fields.Nested(ExportCommitmentSchema), dump_only=True)
+    agreements = fields.List(
+        fields.Nested(ExportAgreementSchema),
+        dump_only=True,
+        metadata={"description": "The user's own agreements, with their check-ins and notices"},
+    )
+    reassurance = fields.List(
+        fields.Nested(ExportReassuranceSchema),
+        dump_only=True,
+        metadata={
+            "description": "Requests the user asked (with the partner's answer) and was asked "
+            "(with their own answer)"
+        },
+    )
     therapist_grants = fields.List(fields.Nested(ExportGrantSchema), dump_only=True)
 
 

@@ -24,6 +24,16 @@ class PartnerWeekSchema(ma.Schema):
     commitments_due = fields.Integer(dump_only=True)
     commitments_kept = fields.Integer(dump_only=True)
     commitments_confirmed = fields.Integer(dump_only=True)
+    check_ins_due = fields.Integer(
+        dump_only=True,
+        metadata={"description": "Their agreements' occurrences dated that week, once due"},
+    )
+    check_ins_on_time = fields.Integer(dump_only=True)
+    late_notices = fields.Integer(dump_only=True)
+    reassurance_asked = fields.Integer(dump_only=True)
+    reassurance_answered = fields.Integer(
+        dump_only=True, metadata={"description": "Answers they gave to their partner's requests"}
+    )
 
 
 class ProgressWeekSchema(ma.Schema):
@@ -41,6 +51,8 @@ class PartnerSummarySchema(ma.Schema):
     kept_rate_28d = fields.Float(dump_only=True, allow_none=True)
     gratitude_per_week_28d = fields.Float(dump_only=True)
     median_ack_hours_28d = fields.Float(dump_only=True, allow_none=True)
+    on_time_rate_28d = fields.Float(dump_only=True, allow_none=True)
+    informed_rate_28d = fields.Float(dump_only=True, allow_none=True)
 
 
 class ProgressSchema(ma.Schema):

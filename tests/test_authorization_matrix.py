@@ -84,6 +84,17 @@ MATRIX: dict[tuple[str, str], Foreign] = {
         "partner", {"date": TODAY, "status": "kept"}
     ),
     ("POST", "/v1/couple/commitments/{commitment_id}/checks/{check_id}/confirm"): PARTNER,
+    ("GET", "/v1/couple/agreements/{agreement_id}"): PARTNER,
+    ("PATCH", "/v1/couple/agreements/{agreement_id}"): Foreign("partner", {"title": "Mine"}),
+    ("DELETE", "/v1/couple/agreements/{agreement_id}"): PARTNER,
+    ("POST", "/v1/couple/agreements/{agreement_id}/check-ins"): Foreign("partner", {}),
+    ("POST", "/v1/couple/agreements/{agreement_id}/late"): Foreign("partner", {"minutes": 10}),
+    ("GET", "/v1/couple/agreements/{agreement_id}/occurrences"): PARTNER,
+    ("GET", "/v1/couple/reassurance-requests/{request_id}"): PARTNER,
+    ("POST", "/v1/couple/reassurance-requests/{request_id}/answer"): Foreign(
+        "partner", {"text": "I'm here"}
+    ),
+    ("POST", "/v1/couple/reassurance-requests/{request_id}/withdraw"): PARTNER,
     ("GET", "/v1/couple/therapists/{grant_id}"): PARTNER,
     ("DELETE", "/v1/couple/therapists/{grant_id}"): PARTNER,
     ("POST", "/v1/couple/therapists/{grant_id}/approve"): PARTNER,
@@ -92,6 +103,7 @@ MATRIX: dict[tuple[str, str], Foreign] = {
     ("GET", "/v1/therapist/couples/{couple_id}/rounds"): THERAPIST,
     ("GET", "/v1/therapist/couples/{couple_id}/gratitude"): THERAPIST,
     ("GET", "/v1/therapist/couples/{couple_id}/assignments"): THERAPIST,
+    ("GET", "/v1/therapist/couples/{couple_id}/agreements"): THERAPIST,
     ("POST", "/v1/therapist/couples/{couple_id}/assignments"): Foreign(
         "therapist", {"kind": "check_in", "text": "How was the week?", "time": "19:00"}
     ),
@@ -133,6 +145,9 @@ def _what_couple_a_sees(client, world: World) -> dict[str, object]:
         "/v1/couple/commitments/{commitment_id}",
         "/v1/couple/commitments/{commitment_id}/checks",
         "/v1/couple/therapists/{grant_id}",
+        "/v1/couple/agreements/{agreement_id}",
+        "/v1/couple/agreements/{agreement_id}/occurrences",
+        "/v1/couple/reassurance-requests/{request_id}",
     }
     seen: dict[str, object] = {}
     for path in reads:

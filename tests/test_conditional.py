@@ -18,6 +18,7 @@ CONDITIONAL = [
     "/v1/couple/rounds",
     "/v1/couple/progress",
     "/v1/couple/commitments",
+    "/v1/couple/agreements",
 ]
 
 
@@ -137,6 +138,8 @@ WRITES = [
     ("POST", "/v1/couple/rounds", {"kind": "check_in"}),
     ("POST", "/v1/couple/gratitude", {"text": "Thanks for dinner"}),
     ("POST", "/v1/couple/commitments", {"title": "Text at five", "due_time": "17:00"}),
+    ("POST", "/v1/couple/agreements", {"time": "12:30"}),
+    ("POST", "/v1/couple/reassurance-requests", {"note": "Rough day"}),
 ]
 
 

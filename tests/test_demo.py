@@ -69,6 +69,28 @@ def test_demo_writes_a_consistent_history(app, client, session):
     assert sum(week["commitments_kept"] for week in sams_weeks) > 0
     assert sum(week["commitments_confirmed"] for week in sams_weeks) > 0
 
+    # Check-in agreements for both: mostly on time, with some word sent and some missed.
+    assert sum(week["check_ins_due"] for week in past) > 0
+    assert sum(week["check_ins_due"] for week in sams_weeks) > 0
+    for who in (me["id"], partner_id):
+        rates = progress["summary"][who]
+        assert 0.5 <= rates["on_time_rate_28d"] <= rates["informed_rate_28d"] <= 1, rates
+    agreements = client.get("/v1/couple/agreements", headers=maya).get_json()["items"]
+    assert {a["owner_id"] for a in agreements} == {me["id"], partner_id}
+    lunch = next(a for a in agreements if a["owner_id"] == partner_id)
+    statuses = {
+        o["status"]
+        for o in client.get(
+            f"/v1/couple/agreements/{lunch['id']}/occurrences?limit=100", headers=maya
+        ).get_json()["items"]
+    }
+    assert "on_time" in statuses and statuses & {"late", "late_notice", "missed"}, statuses
+    # Reassurance asked and answered in the partner's own words.
+    requests = client.get("/v1/couple/reassurance-requests?limit=100", headers=maya).get_json()
+    assert any(r["answer"] for r in requests["items"])
+    assert sum(week["reassurance_asked"] for week in past) > 0
+    assert sum(week["reassurance_answered"] for week in sams_weeks) > 0
+
     commitments = client.get("/v1/couple/commitments", headers=maya).get_json()["items"]
     assert {c["title"] for c in commitments} >= {"Text when I leave work", "Sunday walk together"}
     assert len(commitments) == 3
@@ -95,6 +117,11 @@ def test_demo_writes_a_consistent_history(app, client, session):
     assert rounds.status_code == 200 and rounds.get_json()["items"]
     assignments = client.get(f"/v1/therapist/couples/{couple_id}/assignments", headers=therapist)
     assert len(assignments.get_json()["items"]) == 1
+    seen_agreements = client.get(
+        f"/v1/therapist/couples/{couple_id}/agreements", headers=therapist
+    ).get_json()["items"]
+    assert {a["title"] for a in seen_agreements} == {a["title"] for a in agreements}
+    assert all(a["on_time_rate_28d"] is not None for a in seen_agreements)
 
 
 def test_history_notifications_are_not_pushed_later(app, session):

@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from api import timeutil
+from api import occurrences, timeutil
+from api.agreements import service as agreements_service
 from api.commitments import service as commitments_service
 from api.gratitude import service as gratitude_service
 from api.prompts import service as prompts_service
+from api.reassurance import service as reassurance_service
 
 DEFAULT_WEEKS = 8
 MAX_WEEKS = 52
@@ -62,6 +64,14 @@ class _Cache:
 
 
 _cache = _Cache(size=2048)
+
+
+def _agreement_rates(figures: dict[str, Any]) -> dict[str, float | None]:
+    due, on_time = figures["due_28d"], figures["on_time_28d"]
+    return {
+        "on_time_rate_28d": occurrences.rate(on_time, due),
+        "informed_rate_28d": occurrences.rate(on_time + figures["late_notices_28d"], due),
+    }
 
 
 def couple_progress(
@@ -120,8 +130,11 @@ def _build(
     gratitude = gratitude_service.weekly_counts(**scope, boundaries=boundaries, since=since)
     rounds = prompts_service.weekly_counts(**scope, boundaries=boundaries, since=since)
     commitments = commitments_service.weekly_counts(**scope, week_starts=starts)
+    agreements = agreements_service.weekly_counts(**scope, week_starts=starts)
+    reassurance = reassurance_service.weekly_counts(**scope, boundaries=boundaries)
 
     gratitude_by, commitments_by = gratitude["partners"], commitments["partners"]
+    agreements_by = agreements["partners"]
 
     def partner_week(user_id: uuid.UUID, week: int) -> dict[str, Any]:
         answers = rounds["partners"][user_id]
@@ -135,6 +148,11 @@ def _build(
             "commitments_due": commitments_by[user_id]["due"][week],
             "commitments_kept": commitments_by[user_id]["kept"][week],
             "commitments_confirmed": commitments_by[user_id]["confirmed"][week],
+            "check_ins_due": agreements_by[user_id]["due"][week],
+            "check_ins_on_time": agreements_by[user_id]["on_time"][week],
+            "late_notices": agreements_by[user_id]["late_notices"][week],
+            "reassurance_asked": reassurance[user_id]["asked"][week],
+            "reassurance_answered": reassurance[user_id]["answered"][week],
         }
 
     def summary(user_id: uuid.UUID) -> dict[str, Any]:
@@ -147,14 +165,16 @@ def _build(
             "kept_rate_28d": commitments_by[user_id]["kept_28d"] / due if due else None,
             "gratitude_per_week_28d": gratitude_by[user_id]["sent_28d"] / _WEEKS_IN_WINDOW,
             "median_ack_hours_28d": gratitude_by[user_id]["median_ack_hours_28d"],
+            **_agreement_rates(agreements_by[user_id]),
         }
 
     # Time alone changes the figures when the viewer's day ends (weeks move on), when the
-    # oldest note or round counted in the 28 days leaves them, and when a commitment's
-    # occurrence falls due or its day ends.
+    # oldest note or round counted in the 28 days leaves them, and when a commitment's or an
+    # agreement's occurrence falls due, its window ends, or its day ends.
     changes = [
         timeutil.end_of_local_day(now, tz),
         commitments["changes_at"],
+        agreements["changes_at"],
         *(
             oldest + SUMMARY_WINDOW
             for oldest in (gratitude["oldest_since"], rounds["oldest_since"])

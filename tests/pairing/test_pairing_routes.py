@@ -237,6 +237,8 @@ def test_export_keeps_an_ended_couple_for_each_partner(client, factory):
                 "rounds": [],
                 "gratitude": [],
                 "commitments": [],
+                "agreements": [],
+                "reassurance": [],
                 "therapist_grants": [],
             }
         ]

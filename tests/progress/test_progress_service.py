@@ -27,7 +27,15 @@ def test_the_number_of_statements_does_not_grow_with_the_data(factory, session, 
         session, small, *ids[small], notes=6, rounds=4, commitments=1, history_days=20
     )
     large_size = fill(
-        session, large, *ids[large], notes=600, rounds=400, commitments=4, history_days=500
+        session,
+        large,
+        *ids[large],
+        notes=600,
+        rounds=400,
+        commitments=4,
+        history_days=500,
+        agreements=2,
+        asks=400,
     )
     assert all(big >= 10 * little for big, little in zip(large_size, small_size, strict=True))
 
@@ -46,8 +54,9 @@ def test_the_number_of_statements_does_not_grow_with_the_data(factory, session, 
 
     small_sql, _ = run(small)
     large_sql, result = run(large)
-    # Notes sent and acknowledged, ack durations, rounds asked, answers, commitments, checks.
-    assert len(small_sql) == len(large_sql) == 7
+    # Notes sent and acknowledged, ack durations, rounds asked, answers, commitments, checks,
+    # agreements, their check-ins and notices, reassurance asked and answered.
+    assert len(small_sql) == len(large_sql) == 10
     # And the large couple's figures add up: every note since the first Monday is counted.
     first_monday = timeutil.local_instant(date(2025, 12, 1), time(0), PARIS)
     expected_sent = sum(
@@ -60,6 +69,22 @@ def test_the_number_of_statements_does_not_grow_with_the_data(factory, session, 
     )
     assert counted == expected_sent
     assert result["weeks"][0]["week_start"] == date(2025, 12, 1)
+    asked = sum(
+        w["partners"][str(user_id)]["reassurance_asked"]
+        for w in result["weeks"]
+        for user_id in ids[large]
+    )
+    assert asked == sum(
+        1 for i in range(400) if NOW - timedelta(days=500) / 400 * (i + 1) >= first_monday
+    )
+    # The agreement rates: the 27 recorded days of the window, and today's 12:30, whose window
+    # ended at 12:45 with nothing recorded.
+    recent = range(500 - 27, 500)
+    on_time = sum(1 for day in recent if day % 7 and day % 5 != 1)
+    noticed = sum(1 for day in recent if day % 5 == 1)
+    summary = result["summary"][str(ids[large][0])]
+    assert summary["on_time_rate_28d"] == pytest.approx(on_time / 28)
+    assert summary["informed_rate_28d"] == pytest.approx((on_time + noticed) / 28)
 
 
 def test_only_the_members_passed_appear(factory, session):
