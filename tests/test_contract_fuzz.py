@@ -82,6 +82,7 @@ OWN_WORLD = {
     ("DELETE", "/v1/couple/commitments/{commitment_id}"),
     ("DELETE", "/v1/couple/schedules/{schedule_id}"),
     ("DELETE", "/v1/couple/therapists/{grant_id}"),
+    ("DELETE", "/v1/me/journal/{entry_id}"),
     ("DELETE", "/v1/invites/{code}"),
     ("POST", "/v1/invites/{code}/accept"),
 }
@@ -257,6 +258,16 @@ CHAINS = {
                 "post",
                 {"commitment_id": "$response.body#/commitment_id", "check_id": BODY_ID},
             ),
+        },
+    },
+    "journal": {
+        ("/v1/me/journal", "post", "201"): {
+            f"{verb.capitalize()}JournalEntry": (
+                "/v1/me/journal/{entry_id}",
+                verb,
+                {"entry_id": BODY_ID},
+            )
+            for verb in ("get", "patch", "delete")
         },
     },
     "therapists": {
