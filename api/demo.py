@@ -40,6 +40,7 @@ from api.commitments.models import Commitment
 from api.db import now as clock_now
 from api.db import session_factory
 from api.gratitude import service as gratitude_service
+from api.journal import service as journal_service
 from api.notifications.dispatch import DEFAULT_BATCH_SIZE, dispatch_once
 from api.notifications.push import LogSender
 from api.pairing import service as pairing_service
@@ -202,6 +203,89 @@ REASSURANCE_ANSWERS = (
 ASSIGNMENT_TEXT = (
     "Before our next session: what is one moment this week when you felt your partner had "
     "your back?"
+)
+
+# Maya's journal: notes and thought records spread over the history (`at` is the share of it
+# gone by), the kind of reframing her therapist suggested. `share` says when she shares one
+# with Dr. Rivera: "written" as she writes it, "later" after a second look, None never.
+JOURNAL = (
+    {
+        "at": 0.08,
+        "hour": (22, 10),
+        "kind": "note",
+        "text": "First page. Dr. Rivera suggested writing things down when my head gets loud, "
+        "so here I am. Today was fine. Sam texted when he was on his way home and I noticed "
+        "how much calmer the evening felt.",
+        "feelings": (("hopeful", 55), ("nervous", 30)),
+    },
+    {
+        "at": 0.22,
+        "hour": (19, 5),
+        "kind": "thought_record",
+        "situation": "Sam hadn't texted by 18:45 and his phone went to voicemail.",
+        "thought": "He's annoyed with me after this morning and doesn't want to come home.",
+        "feelings": (("anxious", 85), ("hurt", 60)),
+        "evidence_for": "We were short with each other at breakfast.",
+        "evidence_against": "He said his meetings would run late this week. He has texted "
+        "every other evening, and he kissed me goodbye this morning.",
+        "balanced_thought": "He's probably stuck in the meeting he mentioned. This morning was "
+        "a small thing, and we're okay.",
+        "feelings_after": (("anxious", 40), ("hurt", 25)),
+        "share": "later",
+    },
+    {
+        "at": 0.35,
+        "hour": (21, 30),
+        "kind": "note",
+        "text": "A proper dinner, phones away. I told Sam about the job worry and he just "
+        "listened. I want to remember that it's okay to ask for what I need.",
+        "feelings": (("close", 70), ("relieved", 60)),
+    },
+    {
+        "at": 0.5,
+        "hour": (23, 15),
+        "kind": "thought_record",
+        "situation": "Sam went quiet after the call with his brother and went to bed early.",
+        "thought": "I've done something wrong and he's pulling away from me.",
+        "feelings": (("anxious", 75), ("lonely", 65)),
+        "evidence_for": "He didn't say goodnight the way he usually does.",
+        "evidence_against": "He told me the call was hard. He squeezed my hand when I asked "
+        "if he was okay. Being tired isn't about me.",
+        "balanced_thought": "He's carrying something of his own tonight. I can ask tomorrow "
+        "instead of guessing.",
+        "feelings_after": (("anxious", 35), ("lonely", 40)),
+        "share": "written",
+    },
+    {
+        "at": 0.62,
+        "hour": (8, 20),
+        "kind": "note",
+        "text": "Hard few days, but we talked it through on our walk. I said 'I get scared "
+        "when it goes quiet' out loud, and he didn't flinch. He said he'd rather know.",
+        "feelings": (("vulnerable", 60), ("relieved", 65)),
+    },
+    {
+        "at": 0.78,
+        "hour": (17, 50),
+        "kind": "thought_record",
+        "situation": "Sam read my message and didn't answer for two hours.",
+        "thought": "He's tired of how much I need him.",
+        "feelings": (("anxious", 60), ("ashamed", 45)),
+        "evidence_for": "I sent three messages in a row.",
+        "evidence_against": "He was at the gym, where he never looks at his phone. When he "
+        "answered he sent a heart and asked about my day.",
+        "balanced_thought": "A slow reply isn't a verdict. He answers when he can, and he "
+        "always has.",
+        "feelings_after": (("anxious", 25), ("ashamed", 20)),
+    },
+    {
+        "at": 0.92,
+        "hour": (21, 45),
+        "kind": "note",
+        "text": "I noticed today that I didn't check my phone once while Sam was out. Small, "
+        "but new. I'd like to tell Dr. Rivera.",
+        "feelings": (("proud", 70), ("calm", 60)),
+    },
 )
 
 
@@ -482,6 +566,10 @@ class DemoHistory:
         )
         for day in range(self.days + 1):
             self._plan_day(day, not_before=local(day0, 13, 10))
+        for page in JOURNAL:
+            # Never today: every page, and the sharing that follows it, is in the past.
+            on = self.start + timedelta(days=round(page["at"] * (self.days - 1)))
+            self.at(local(on, *page["hour"]), lambda when, page=page: self._write(when, page))
 
     def _link_code_and_add(self, when: datetime) -> None:
         assert self.people is not None
@@ -540,6 +628,44 @@ class DemoHistory:
             cursor=None,
             now=when,
         )
+        journal_service.shared_entries(
+            session=self.session,
+            couple_id=self._access("journal.read", "journal", when).couple_id,
+            limit=20,
+            cursor=None,
+        )
+
+    def _write(self, when: datetime, page: dict) -> None:
+        """Maya writes in her journal; she shares a page with her therapist at once, after
+        reading it over, or not at all."""
+        assert self.people is not None
+        maya = self.people.maya
+        entry = journal_service.create_entry(
+            session=self.session,
+            user=maya,
+            kind=page["kind"],
+            **{name: page.get(name) for name in journal_service.TEXT_FIELDS},
+            feelings=[journal_service.Feeling(*f) for f in page["feelings"]],
+            feelings_after=[journal_service.Feeling(*f) for f in page.get("feelings_after", ())],
+            shared_with_therapist=page.get("share") == "written",
+            now=when,
+        )
+        self.counts["journal"] += 1
+        if page.get("share") == "written":
+            self.counts["journal_shared"] += 1
+        elif page.get("share") == "later":
+            self.at(when + timedelta(minutes=50), lambda t: self._share(t, entry.id))
+
+    def _share(self, when: datetime, entry_id: uuid.UUID) -> None:
+        assert self.people is not None
+        journal_service.update_entry(
+            session=self.session,
+            user=self.people.maya,
+            entry_id=entry_id,
+            shared_with_therapist=True,
+            now=when,
+        )
+        self.counts["journal_shared"] += 1
 
     def _access(self, action: str, tail: str, when: datetime):
         """The therapist's grant, checked and written to the access log as the API does."""
@@ -970,7 +1096,9 @@ def demo_command(weeks: int, seed: int, password: str | None) -> None:
         f"({c['confirmed']} confirmed), {c['agreements']} check-in agreements with "
         f"{c['check_ins']} check-ins and {c['late_notices']} running-late notices, "
         f"{c['reassurance']} reassurance requests ({c['reassured']} answered), "
-        f"{c['assignments']} therapist assignment."
+        f"{c['assignments']} therapist assignment, "
+        f"{c['journal']} journal entries by Maya ({c['journal_shared']} shared with "
+        "Dr. Rivera)."
     )
     click.echo(f"Couple {couple_id}: Maya and Sam, with Dr. Rivera (summary_and_content).")
     click.echo("")

@@ -22,6 +22,7 @@ from api.auth.models import AuthSession
 from api.commitments import service as commitments_service
 from api.gratitude import service as gratitude_service
 from api.idempotency import service as idempotency_service
+from api.journal import service as journal_service
 from api.notifications import service as notifications_service
 from api.notifications.models import Notification
 from api.pairing import service as pairing_service
@@ -46,7 +47,8 @@ def _end_couple(session: Session, couple: Couple, now: datetime) -> None:
 
 
 def unpair(*, session: Session, user: User, now: datetime) -> None:
-    """Ends the couple for both partners; each keeps its history in their export."""
+    """Ends the couple for both partners; each keeps its history in their export, and their
+    journal, which was never the couple's."""
     couple = pairing_service.active_couple(session=session, user=user)
     _end_couple(session, couple, now)
     session.commit()
@@ -70,6 +72,7 @@ def erase_account(*, session: Session, user: User, now: datetime) -> None:
     commitments_service.erase_for_user(session=session, user=user)
     agreements_service.erase_for_user(session=session, user=user)
     reassurance_service.erase_for_user(session=session, user=user)
+    journal_service.erase_for_user(session=session, user=user)
     idempotency_service.erase_for_user(session=session, user_id=user.id)
     auth_service.erase_for_user(session=session, user=user)
     accounts_service.delete_user(session=session, user=user)
@@ -107,6 +110,7 @@ class UserExport:
     notifications: list[Notification]
     couples: list[CoupleExport]
     prompts: list[Prompt]
+    journal: list[journal_service.EntryView]
 
 
 def _export_couple(session: Session, couple: Couple, user: User) -> CoupleExport:
@@ -143,4 +147,5 @@ def export_data(*, session: Session, user: User) -> UserExport:
             for couple in pairing_service.couples_of_user(session=session, user_id=user.id)
         ],
         prompts=prompts_service.export_prompts(session=session, user=user),
+        journal=journal_service.export_for_user(session=session, user=user),
     )

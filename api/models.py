@@ -7,6 +7,7 @@ from api.commitments.models import Commitment, CommitmentCheck
 from api.db import Base
 from api.gratitude.models import GratitudeNote
 from api.idempotency.models import IdempotencyRecord
+from api.journal.models import JournalEntry, JournalFeeling
 from api.notifications.models import Notification, NotificationSettings
 from api.pairing.models import Couple, CoupleMember, Invite
 from api.prompts.models import Answer, Prompt, Round, Schedule
@@ -24,6 +25,8 @@ __all__ = [
     "Assignment",
     "Grant",
     "IdempotencyRecord",
+    "JournalEntry",
+    "JournalFeeling",
     "GrantApproval",
     "LinkCode",
     "Commitment",

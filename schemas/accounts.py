@@ -7,6 +7,7 @@ from schemas.agreements import ExportAgreementSchema
 from schemas.commitments import ExportCommitmentSchema
 from schemas.common import LOCALE_RE, Email, PageSchema, StrictSchema, Timezone
 from schemas.gratitude import ExportGratitudeSchema
+from schemas.journal import JournalEntrySchema
 from schemas.notifications import ExportNotificationSchema, NotificationSettingsSchema
 from schemas.prompts import ExportPromptSchema, ExportRoundSchema
 from schemas.reassurance import ExportReassuranceSchema
@@ -97,6 +98,11 @@ class ExportSchema(StrictSchema):
     notifications = fields.List(fields.Nested(ExportNotificationSchema), required=True)
     couples = fields.List(fields.Nested(ExportCoupleSchema), required=True)
     prompts = fields.List(fields.Nested(ExportPromptSchema), required=True)
+    journal = fields.List(
+        fields.Nested(JournalEntrySchema),
+        required=True,
+        metadata={"description": "Your journal, oldest first, shared or not"},
+    )
 
 
 __all__ = ["Email"]

@@ -83,6 +83,7 @@ OWN_WORLD = {
     ("DELETE", "/v1/couple/agreements/{agreement_id}"),
     ("DELETE", "/v1/couple/schedules/{schedule_id}"),
     ("DELETE", "/v1/couple/therapists/{grant_id}"),
+    ("DELETE", "/v1/me/journal/{entry_id}"),
     ("DELETE", "/v1/invites/{code}"),
     ("POST", "/v1/invites/{code}/accept"),
 }
@@ -305,6 +306,16 @@ CHAINS = {
                 "post",
                 {"request_id": BODY_ID},
             ),
+        },
+    },
+    "journal": {
+        ("/v1/me/journal", "post", "201"): {
+            f"{verb.capitalize()}JournalEntry": (
+                "/v1/me/journal/{entry_id}",
+                verb,
+                {"entry_id": BODY_ID},
+            )
+            for verb in ("get", "patch", "delete")
         },
     },
     "therapists": {

@@ -123,6 +123,21 @@ def test_demo_writes_a_consistent_history(app, client, session):
     assert {a["title"] for a in seen_agreements} == {a["title"] for a in agreements}
     assert all(a["on_time_rate_28d"] is not None for a in seen_agreements)
 
+    # Maya's journal: notes and thought records over the weeks, two of them shared.
+    journal = client.get("/v1/me/journal?limit=100", headers=maya).get_json()["items"]
+    assert {e["kind"] for e in journal} == {"note", "thought_record"} and len(journal) >= 5
+    assert all(e["feelings"] for e in journal)
+    assert all(e["feelings_after"] for e in journal if e["kind"] == "thought_record")
+    mine = {e["id"] for e in journal if e["shared_with_therapist"]}
+    shared = client.get(f"/v1/therapist/couples/{couple_id}/journal", headers=therapist)
+    assert shared.status_code == 200
+    assert {e["id"] for e in shared.get_json()["items"]} == mine and len(mine) == 2
+    assert {e["author_id"] for e in shared.get_json()["items"]} == {me["id"]}
+    assert client.get("/v1/me/journal", headers=sam).get_json()["items"] == []
+    patterns = client.get("/v1/me/journal/patterns?weeks=3", headers=maya).get_json()
+    assert sum(w["entries"] for w in patterns["weeks"]) == len(journal)
+    assert any(f["mean_intensity_after"] for w in patterns["weeks"] for f in w["feelings"])
+
 
 def test_history_notifications_are_not_pushed_later(app, session):
     assert run_demo(app, "--weeks", "2").exit_code == 0

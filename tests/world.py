@@ -117,6 +117,21 @@ def build_world(client, factory: Factory) -> World:
         {"kind": "check_in", "text": "How did this week's talk go?", "time": "19:00"},
     )
 
+    # The first partner's journal: a private note and a thought record shared with the
+    # therapist (who reads it at /v1/therapist/couples/{couple_id}/journal).
+    private_note = post(first, "/v1/me/journal", {"kind": "note", "text": "Slept badly, again."})
+    thought_record = post(
+        first,
+        "/v1/me/journal",
+        {
+            "kind": "thought_record",
+            "situation": "No text by seven",
+            "thought": "They've stopped caring",
+            "feelings": [{"name": "anxious", "intensity": 80}],
+            "shared_with_therapist": True,
+        },
+    )
+
     inbox = _ok(client.get("/v1/me/notifications", headers=first.headers), 200)["items"]
     assert inbox, "the first partner's inbox should hold the second's note"
 
@@ -128,12 +143,14 @@ def build_world(client, factory: Factory) -> World:
     commitments = [{"commitment_id": mine["id"]}, {"commitment_id": theirs["id"]}]
     agreements = [{"agreement_id": my_agreement["id"]}, {"agreement_id": their_agreement["id"]}]
     requests = [{"request_id": to_answer["id"]}, {"request_id": my_request["id"]}]
+    journal = [{"entry_id": private_note["id"]}, {"entry_id": thought_record["id"]}]
     grants = [{"grant_id": grant_id}]
     couples = [{"couple_id": couple_id}]
     invites = [{"code": solo_code}, {"code": other_code}]
     path_ids = {
         "/v1/auth/sessions/{session_id}": [{"session_id": str(other_session)}],
         "/v1/me/devices/{device_id}": [{"device_id": device["id"]}],
+        "/v1/me/journal/{entry_id}": journal,
         "/v1/me/notifications/{notification_id}/read": [
             {"notification_id": item["id"]} for item in inbox
         ],
@@ -165,6 +182,7 @@ def build_world(client, factory: Factory) -> World:
         "/v1/therapist/couples/{couple_id}/gratitude": couples,
         "/v1/therapist/couples/{couple_id}/assignments": couples,
         "/v1/therapist/couples/{couple_id}/agreements": couples,
+        "/v1/therapist/couples/{couple_id}/journal": couples,
         "/v1/therapist/couples/{couple_id}/assignments/{assignment_id}": [
             {"couple_id": couple_id, "assignment_id": assignment["id"]}
         ],
