@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
 from api import flows
 from api.accounts import service
 from api.auth.context import View, current_user
 from api.db import db_session, now
-from api.http import documents_errors
+from api.http import Blueprint, documents_errors
 from schemas.accounts import (
     DeviceCreateSchema,
     DevicePageSchema,

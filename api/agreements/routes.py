@@ -2,14 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-import marshmallow as ma
-from flask_smorest import Blueprint
-
 from api.agreements import service
 from api.auth.context import PartnerView, TherapistView, current_user
 from api.conditional import conditional
 from api.db import db_session, now
-from api.http import documents_errors
+from api.http import Blueprint, documents_errors
 from api.pairing.context import current_couple
 from api.therapists.context import couple_access
 from schemas.agreements import (
@@ -41,7 +38,7 @@ class Agreements(PartnerView):
             session=db_session(), couple=current_couple(), user=current_user(), now=now(), **data
         )
 
-    @blp.arguments(AgreementQueryArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(AgreementQueryArgsSchema, location="query")
     @blp.response(200, AgreementPageSchema)
     @documents_errors(blp, 401, 403, 404)
     @conditional(blp)
@@ -131,7 +128,7 @@ class LateNotices(PartnerView):
 
 @blp.route("/couple/agreements/<uuid:agreement_id>/occurrences")
 class Occurrences(PartnerView):
-    @blp.arguments(PageQueryArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(PageQueryArgsSchema, location="query")
     @blp.response(200, OccurrencePageSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self, args, agreement_id: uuid.UUID):
@@ -147,7 +144,7 @@ class Occurrences(PartnerView):
 
 @blp.route("/therapist/couples/<uuid:couple_id>/agreements")
 class TherapistCoupleAgreements(TherapistView):
-    @blp.arguments(PageQueryArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(PageQueryArgsSchema, location="query")
     @blp.response(200, TherapistAgreementPageSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self, args, couple_id: uuid.UUID):

@@ -3,13 +3,12 @@ from __future__ import annotations
 import uuid
 
 from flask import request
-from flask_smorest import Blueprint
 
 from api.auth import service
 from api.auth.context import Access, View, current_principal, token_settings
 from api.db import db_session, now
 from api.extensions import limiter
-from api.http import PUBLIC, documents_errors
+from api.http import PUBLIC, Blueprint, documents_errors
 from schemas.auth import (
     LoginSchema,
     RefreshSchema,

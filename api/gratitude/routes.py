@@ -2,12 +2,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
 from api.auth.context import PartnerView, current_user
 from api.db import db_session, now
 from api.gratitude import service
-from api.http import documents_errors
+from api.http import Blueprint, documents_errors
 from api.pairing.context import current_couple
 from schemas.gratitude import (
     GratitudeAcknowledgeSchema,

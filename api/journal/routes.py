@@ -2,12 +2,9 @@ from __future__ import annotations
 
 import uuid
 
-import marshmallow as ma
-from flask_smorest import Blueprint
-
 from api.auth.context import TherapistView, View, current_user
 from api.db import db_session, now
-from api.http import documents_errors
+from api.http import Blueprint, documents_errors
 from api.journal import service
 from api.therapists.context import couple_access
 from schemas.common import PageQueryArgsSchema
@@ -34,8 +31,7 @@ class Journal(View):
         """Write a note or a thought record in your journal"""
         return service.create_entry(session=db_session(), user=current_user(), now=now(), **data)
 
-    # webargs drops unknown query parameters by default; these schemas refuse them.
-    @blp.arguments(JournalQueryArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(JournalQueryArgsSchema, location="query")
     @blp.response(200, JournalEntryPageSchema)
     @documents_errors(blp, 401)
     def get(self, args):
@@ -47,7 +43,7 @@ class Journal(View):
 
 @blp.route("/me/journal/patterns")
 class JournalPatterns(View):
-    @blp.arguments(JournalPatternsQueryArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(JournalPatternsQueryArgsSchema, location="query")
     @blp.response(200, JournalPatternsSchema)
     @documents_errors(blp, 401)
     def get(self, args):
@@ -84,7 +80,7 @@ class JournalEntryItem(View):
 
 @blp.route("/therapist/couples/<uuid:couple_id>/journal")
 class TherapistCoupleJournal(TherapistView):
-    @blp.arguments(PageQueryArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(PageQueryArgsSchema, location="query")
     @blp.response(200, SharedJournalEntryPageSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self, args, couple_id: uuid.UUID):

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from api.auth.context import Access, View
 from api.db import db_session
-from api.http import PUBLIC
+from api.http import PUBLIC, Blueprint
 
 blp = Blueprint("ops", __name__, description="Health checks")
 

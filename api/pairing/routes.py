@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from werkzeug.routing import UnicodeConverter
 
 from api import flows
 from api.auth.context import PartnerView, current_user
 from api.conditional import conditional
 from api.db import db_session, now
-from api.http import documents_errors
+from api.http import Blueprint, documents_errors
 from api.pairing import service
 from api.pairing.context import current_couple
 from schemas.common import PageQueryArgsSchema

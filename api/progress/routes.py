@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import marshmallow as ma
-from flask_smorest import Blueprint
-
 from api.auth.context import PartnerView, current_user
 from api.conditional import conditional
 from api.db import db_session, now
-from api.http import documents_errors
+from api.http import Blueprint, documents_errors
 from api.pairing.context import current_couple
 from api.progress import service
 from schemas.progress import ProgressQueryArgsSchema, ProgressSchema
@@ -17,7 +14,7 @@ blp = Blueprint("progress", __name__, url_prefix="/v1/couple", description="Week
 @blp.route("/progress")
 class Progress(PartnerView):
     # webargs drops unknown query parameters by default; this schema refuses them.
-    @blp.arguments(ProgressQueryArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(ProgressQueryArgsSchema, location="query")
     @blp.response(200, ProgressSchema)
     @documents_errors(blp, 401, 403, 404)
     @conditional(blp)

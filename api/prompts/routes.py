@@ -2,12 +2,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
 from api.auth.context import PartnerView, View, current_user
 from api.conditional import conditional
 from api.db import db_session, now
-from api.http import documents_errors
+from api.http import Blueprint, documents_errors
 from api.pairing.context import current_couple, current_couple_or_none
 from api.prompts import schedules, service
 from schemas.common import PageQueryArgsSchema

@@ -2,12 +2,9 @@ from __future__ import annotations
 
 import uuid
 
-import marshmallow as ma
-from flask_smorest import Blueprint
-
 from api.auth.context import PartnerView, current_user
 from api.db import db_session, now
-from api.http import documents_errors
+from api.http import Blueprint, documents_errors
 from api.pairing.context import current_couple
 from api.reassurance import service
 from schemas.common import PageQueryArgsSchema
@@ -36,7 +33,7 @@ class ReassuranceRequests(PartnerView):
             session=db_session(), couple=current_couple(), user=current_user(), now=now(), **data
         )
 
-    @blp.arguments(PageQueryArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(PageQueryArgsSchema, location="query")
     @blp.response(200, ReassuranceRequestPageSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self, args):

@@ -2,12 +2,9 @@ from __future__ import annotations
 
 import uuid
 
-import marshmallow as ma
-from flask_smorest import Blueprint
-
 from api.auth.context import PartnerView, TherapistView, current_user
 from api.db import db_session, now
-from api.http import documents_errors
+from api.http import Blueprint, documents_errors
 from api.pairing.context import current_couple
 from api.therapists import service
 from api.therapists.context import couple_access
@@ -118,7 +115,7 @@ class TherapistCouples(TherapistView):
 
 @blp.route("/therapist/couples/<uuid:couple_id>/progress")
 class TherapistCoupleProgress(TherapistView):
-    @blp.arguments(ProgressQueryArgsSchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(ProgressQueryArgsSchema, location="query")
     @blp.response(200, ProgressSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self, args, couple_id: uuid.UUID):
