@@ -1,8 +1,10 @@
 """Occurrences of a recurring promise, and the one rule that counts them.
 
 A promise (a commitment, a check-in agreement) recurs at a local time on some weekdays, or
-happens once on a date, starting from the local date it was made. Each local date it falls on is
-an *occurrence*; the owner records what happened on some of them. Figures are ratios of recorded
+happens once on a date, from the instant it was made: an occurrence whose due instant came
+before that was never expected of anyone, so one made at 15:07 for 09:00 daily is first due
+the next day. Each local date it falls on is an *occurrence*; the owner records what happened
+on some of them. Figures are ratios of recorded
 occurrences to due ones, and every figure — the 28-day rates, the weekly counts, streaks —
 counts "due" by `count_due`, so they always agree.
 
@@ -15,27 +17,52 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from api import timeutil
 
 _ONE_DAY = timedelta(days=1)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DueToday(Generic[T]):
+    """A user's promises due today, each in its own zone, and until when that holds with no
+    write (a day ends in a promise's zone, an occurrence falls due or its window ends)."""
+
+    items: list[T]
+    fresh_until: datetime | None
 
 
 @dataclass(frozen=True)
 class Recurrence:
     """When a promise is due: `at` local time in `timezone`, on `weekdays` (None: every day),
-    or once on `once`; never before `start_date`."""
+    or once on `once`; never before `start_date`, nor at an instant before `starts_at` (when
+    it was made; None: from the start date's midnight)."""
 
     at: time
     timezone: str
     start_date: date
     weekdays: frozenset[int] | None = None
     once: date | None = None
+    starts_at: datetime | None = None
     tz: ZoneInfo = field(init=False, repr=False, compare=False)
+    # The first local date that can have a due occurrence (see `_first_date`).
+    first_date: date = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tz", ZoneInfo(self.timezone))
+        object.__setattr__(self, "first_date", self._first_date())
+
+    def _first_date(self) -> date:
+        """The start date, or the next day when that day's due instant came before
+        `starts_at`. Later dates are due at later instants, so one step is enough; the start
+        date is a floor, also after the zone changed."""
+        if self.starts_at is None:
+            return self.start_date
+        day = max(self.start_date, self.local_date(self.starts_at))
+        return day if self.due_instant(day) >= self.starts_at else day + _ONE_DAY
 
     @classmethod
     def of(
@@ -46,6 +73,7 @@ class Recurrence:
         start_date: date,
         days: Iterable[str] | None = None,
         once: date | None = None,
+        starts_at: datetime | None = None,
     ) -> Recurrence:
         """From weekday names as stored ("mon".."sun"; None: every day)."""
         return cls(
@@ -54,11 +82,12 @@ class Recurrence:
             start_date=start_date,
             weekdays=timeutil.weekday_numbers(days),
             once=once,
+            starts_at=starts_at,
         )
 
     def is_due(self, day: date) -> bool:
         """Whether the promise has an occurrence on this local date."""
-        if day < self.start_date:
+        if day < self.first_date:
             return False
         if self.once is not None:
             return day == self.once
@@ -75,8 +104,8 @@ class Recurrence:
         """The first due instant strictly after `now`, or None when no occurrence is left."""
         if self.once is not None:
             due = self.due_instant(self.once)
-            return due if due > now else None
-        after = max(now, timeutil.local_instant(self.start_date, time(0), self.tz))
+            return due if self.is_due(self.once) and due > now else None
+        after = max(now, timeutil.local_instant(self.first_date, time(0), self.tz))
         return timeutil.next_fire_at(after=after, at=self.at, tz=self.tz, days=self.weekdays)
 
     def next_reminder_at(self, now: datetime, lead: timedelta) -> datetime | None:
@@ -98,14 +127,14 @@ def count_due(
 ) -> int:
     """Due occurrences dated `first`..`last`: the rule every figure counts by.
 
-    - nothing before the start date, nothing after `today`;
+    - nothing before the first date (`Recurrence.first_date`), nothing after `today`;
     - every scheduled date counts, in constant time however long the range;
     - a recorded date counts even when the schedule has changed since;
     - an unrecorded occurrence is not (yet) due while its due instant + `grace` is ahead: with
       no grace that is today's while its time has not come; a grace (a check-in window) keeps
       it pending until the window ends, and a window may cross midnight, so yesterday's too.
     """
-    first, last = max(first, rec.start_date), min(last, today)
+    first, last = max(first, rec.first_date), min(last, today)
     if last < first:
         return 0
     if rec.once is not None:
@@ -128,7 +157,7 @@ def counted_records(
     rec: Recurrence, recorded: Iterable[date], *, first: date, last: date, today: date
 ) -> list[date]:
     """The recorded dates among those `count_due` counts for `first`..`last`."""
-    first, last = max(first, rec.start_date), min(last, today)
+    first, last = max(first, rec.first_date), min(last, today)
     return [day for day in recorded if first <= day <= last]
 
 
@@ -163,7 +192,7 @@ def streak(
     known = dict(statuses)
     count = 0
     day = today
-    while day >= rec.start_date:
+    while day >= rec.first_date:
         if day < loaded_from:
             loaded_from, older = load_older(day)
             known.update(older)

@@ -233,6 +233,7 @@ class Bench:
                 session=session,
                 couple_id=self.measured.couple_id,
                 member_ids=list(self.measured.user_ids),
+                since=self.measured.since,
                 timezone=self.measured.timezones[0],
                 weeks=weeks,
                 now=self.now,

@@ -177,6 +177,7 @@ class SeededCouple:
     user_ids: tuple[uuid.UUID, uuid.UUID]
     timezones: tuple[str, str]
     open_round_ids: list[uuid.UUID]
+    since: datetime
 
 
 def couple(
@@ -213,7 +214,7 @@ def couple(
                 "joined_at": created_at,
             },
         )
-    return SeededCouple(couple_id, user_ids, zones, [])
+    return SeededCouple(couple_id, user_ids, zones, [], since=created_at)
 
 
 def couple_with_history(

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.progress.service import DEFAULT_WEEKS, MAX_WEEKS
-from schemas.common import StrictSchema
+from schemas.common import ResponseSchema, StrictSchema
 
 BY_PARTNER = {"description": "Keyed by each partner's user id"}
 
@@ -49,10 +49,22 @@ class ProgressWeekSchema(ma.Schema):
 class PartnerSummarySchema(ma.Schema):
     answer_rate_28d = fields.Float(dump_only=True, allow_none=True)
     kept_rate_28d = fields.Float(dump_only=True, allow_none=True)
-    gratitude_per_week_28d = fields.Float(dump_only=True)
-    median_ack_hours_28d = fields.Float(dump_only=True, allow_none=True)
+    gratitude_per_week_28d = fields.Float(
+        dump_only=True,
+        metadata={
+            "description": "Notes sent in the last 28 days, per week the couple existed in "
+            "them (at least one)"
+        },
+    )
+    median_ack_hours_28d = fields.Float(
+        dump_only=True, allow_none=True, metadata={"description": "Rounded to one decimal"}
+    )
     on_time_rate_28d = fields.Float(dump_only=True, allow_none=True)
     informed_rate_28d = fields.Float(dump_only=True, allow_none=True)
+
+
+class PersonSchema(ResponseSchema):
+    display_name = fields.String(dump_only=True)
 
 
 class ProgressSchema(ma.Schema):
@@ -72,4 +84,10 @@ class ProgressSchema(ma.Schema):
         values=fields.Nested(PartnerSummarySchema),
         dump_only=True,
         metadata=BY_PARTNER,
+    )
+    people = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(PersonSchema),
+        dump_only=True,
+        metadata={"description": "Each partner's display name, keyed by their user id"},
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from api import occurrences
+from api import occurrences, timeutil
 from api.occurrences import Recurrence
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # Monday, 13:00 in Paris
@@ -18,8 +19,13 @@ def day_by_day(rec, recorded, *, first, last, today, now, grace=timedelta(0)):
     date counts when recorded or scheduled, except an unrecorded occurrence while its due
     instant + grace is ahead."""
     due = 0
-    day = max(first, rec.start_date)
+    day = first
     while day <= min(last, today):
+        if day < rec.start_date or (
+            rec.starts_at is not None and rec.due_instant(day) < rec.starts_at
+        ):
+            day += timedelta(days=1)  # before the promise was made: never expected
+            continue
         if day in recorded:
             due += 1
         elif rec.is_due(day) and not rec.due_instant(day) + grace > now:
@@ -39,12 +45,22 @@ SHAPES = [
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("zone", ["Europe/Paris", "Pacific/Auckland", "America/Los_Angeles"])
 @pytest.mark.parametrize("stopped", [False, True])
-def test_count_due_matches_the_day_by_day_definition(shape, zone, stopped):
-    rng = random.Random(f"{shape}{zone}{stopped}")
+@pytest.mark.parametrize("made_at", [False, True])
+def test_count_due_matches_the_day_by_day_definition(shape, zone, stopped, made_at):
+    rng = random.Random(f"{shape}{zone}{stopped}{made_at}")
+    start = date(2026, 10, 1) + timedelta(days=rng.randrange(40))
+    # Made some time on its start date, before or after its due time that day.
+    starts_at = (
+        timeutil.local_instant(start, time(0), ZoneInfo(zone))
+        + timedelta(minutes=rng.randrange(24 * 60))
+        if made_at
+        else None
+    )
     rec = Recurrence.of(
         at=time(rng.choice([7, 12, 23]), 30),
         timezone=zone,
-        start_date=date(2026, 10, 1) + timedelta(days=rng.randrange(40)),
+        start_date=start,
+        starts_at=starts_at,
         **shape,
     )
     # Records on due dates, plus one on a date no longer due, as after a change of schedule.
@@ -66,7 +82,7 @@ def test_count_due_matches_the_day_by_day_definition(shape, zone, stopped):
             rec, recorded, first=span["first"], last=span["last"], today=today
         )
         assert set(counted) <= recorded
-        assert all(max(first, rec.start_date) <= d <= min(span["last"], today) for d in counted)
+        assert all(max(first, rec.first_date) <= d <= min(span["last"], today) for d in counted)
 
 
 @pytest.mark.parametrize("shape", SHAPES[:3])
@@ -229,3 +245,100 @@ def test_the_next_reminder_is_for_the_first_occurrence_whose_reminder_is_ahead()
     assert rec.next_reminder_at(NOW - timedelta(hours=1), lead) == datetime(
         2026, 11, 23, 11, 45, tzinfo=UTC
     )
+
+
+# --- nothing is due before the promise was made -------------------------------------------------
+
+
+def made(at: time, instant: datetime, zone: str = "Europe/Paris", **kwargs) -> Recurrence:
+    """A promise at local `at`, made at `instant` (its start date is that instant's local
+    date, as the services store it)."""
+    return Recurrence.of(
+        at=at,
+        timezone=zone,
+        start_date=timeutil.local_date(instant, ZoneInfo(zone)),
+        starts_at=instant,
+        **kwargs,
+    )
+
+
+def test_made_after_its_time_it_is_first_due_the_next_day():
+    # Made at 15:07 in Paris for 09:00 every day.
+    rec = made(time(9, 0), datetime(2026, 11, 23, 14, 7, tzinfo=UTC))
+    monday, tuesday = date(2026, 11, 23), date(2026, 11, 24)
+    assert rec.first_date == tuesday
+    assert not rec.is_due(monday) and rec.is_due(tuesday)
+    later = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # Tuesday 13:00 in Paris
+    span = {"first": monday, "last": tuesday, "today": tuesday}
+    assert occurrences.count_due(rec, set(), **span, now=later) == 1  # Tuesday's only
+    assert rec.next_due_at(datetime(2026, 11, 23, 14, 7, tzinfo=UTC)) == datetime(
+        2026, 11, 24, 8, 0, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    ("made_at", "first"),
+    [
+        (datetime(2026, 11, 23, 7, 59, tzinfo=UTC), date(2026, 11, 23)),  # 08:59: before 09:00
+        (datetime(2026, 11, 23, 8, 0, tzinfo=UTC), date(2026, 11, 23)),  # at 09:00 exactly
+        (datetime(2026, 11, 23, 8, 0, 1, tzinfo=UTC), date(2026, 11, 24)),  # a second late
+    ],
+)
+def test_an_occurrence_due_at_or_after_the_instant_it_was_made_counts(made_at, first):
+    assert made(time(9, 0), made_at).first_date == first
+
+
+def test_the_rule_reads_the_promises_own_zone():
+    # 11:30Z on Monday is already 00:30 on Tuesday in Auckland: Tuesday's 07:00 is ahead.
+    rec = made(time(7, 0), datetime(2026, 11, 23, 11, 30, tzinfo=UTC), "Pacific/Auckland")
+    assert rec.first_date == date(2026, 11, 24)
+    assert rec.next_due_at(datetime(2026, 11, 23, 11, 30, tzinfo=UTC)) == datetime(
+        2026, 11, 23, 18, 0, tzinfo=UTC
+    )
+
+
+def test_weekdays_start_at_their_first_scheduled_day_after_it_was_made():
+    # Made on Monday 15:07 for 09:00 on Mondays and Wednesdays: first due on Wednesday.
+    rec = made(time(9, 0), datetime(2026, 11, 23, 14, 7, tzinfo=UTC), days=["mon", "wed"])
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # the next Monday, 13:00 in Paris
+    span = {"first": date(2026, 11, 23), "last": date(2026, 11, 30), "today": date(2026, 11, 30)}
+    assert occurrences.count_due(rec, set(), **span, now=now) == 2  # Wednesday and Monday
+
+
+def test_a_one_off_made_after_its_time_is_never_due():
+    rec = made(time(9, 0), datetime(2026, 11, 23, 14, 7, tzinfo=UTC), once=date(2026, 11, 23))
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    span = {"first": date(2026, 11, 20), "last": date(2026, 11, 25), "today": date(2026, 11, 25)}
+    assert occurrences.count_due(rec, set(), **span, now=now) == 0
+    assert rec.next_due_at(datetime(2026, 11, 23, 14, 7, tzinfo=UTC)) is None
+    assert (
+        occurrences.streak(
+            rec,
+            {},
+            today=date(2026, 11, 25),
+            loaded_from=date(2026, 11, 1),
+            load_older=_unreachable,
+        )
+        == 0
+    )
+
+
+def test_the_streak_does_not_reach_back_before_the_first_due_day():
+    rec = made(time(9, 0), datetime(2026, 11, 20, 14, 7, tzinfo=UTC))  # Friday afternoon
+    kept = {date(2026, 11, 21): "kept", date(2026, 11, 22): "kept"}
+    streak = occurrences.streak(
+        rec, kept, today=date(2026, 11, 23), loaded_from=date(2026, 11, 1), load_older=_unreachable
+    )
+    assert streak == 2  # Friday was never due, so it neither counts nor breaks it
+
+
+def test_a_later_start_date_stays_a_floor():
+    # As stored by agreements made before the rule moved here: the start date already skips
+    # the day whose time had passed.
+    rec = Recurrence.of(
+        at=time(9, 0),
+        timezone="Europe/Paris",
+        start_date=date(2026, 11, 24),
+        starts_at=datetime(2026, 11, 23, 14, 7, tzinfo=UTC),
+    )
+    assert rec.first_date == date(2026, 11, 24)

@@ -90,7 +90,7 @@ def build_world(client, factory: Factory) -> World:
 
     # A commitment each, each with a kept occurrence: the first partner may confirm the
     # second's, and is refused confirming their own.
-    mine = post(first, "/v1/couple/commitments", {"title": "Call at lunch", "due_time": "12:30"})
+    mine = post(first, "/v1/couple/commitments", {"title": "Call at lunch", "due_time": "13:30"})
     my_check = post(
         first, f"/v1/couple/commitments/{mine['id']}/checks", {"date": TODAY, "status": "kept"}
     )

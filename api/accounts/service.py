@@ -32,6 +32,24 @@ def users_by_id(*, session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUI
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(set(user_ids))))}
 
 
+def display_names(*, session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The display names of the users that still exist among `user_ids`. Users the session
+    already holds (a request's caller and their partner) cost nothing; the others are read
+    in one query."""
+    names: dict[uuid.UUID, str] = {}
+    missing = []
+    for user_id in user_ids:
+        held = session.identity_map.get(session.identity_key(User, user_id))
+        if held is not None:
+            names[user_id] = held.display_name
+        else:
+            missing.append(user_id)
+    if missing:
+        rows = session.execute(select(User.id, User.display_name).where(User.id.in_(missing)))
+        names.update({user_id: name for user_id, name in rows})
+    return names
+
+
 def find_by_email(*, session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email))
 

@@ -57,8 +57,8 @@ class Agreement(UUIDPrimaryKey, Base):
     timezone: Mapped[str] = mapped_column(String(64))
     window_minutes: Mapped[int] = mapped_column()
     remind_before_minutes: Mapped[int] = mapped_column()
-    # The first local date with an occurrence: the creation date, or the next one when that
-    # day's time had already passed when the agreement was made.
+    # The local date it was made on: no occurrence is due before it, nor before `created_at`
+    # (api.occurrences).
     start_date: Mapped[date] = mapped_column(Date())
     # When the worker next reminds the owner before a due time, and next looks at a window's
     # end; each claimed by compare-and-set, so every occurrence is handled once.

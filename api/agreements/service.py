@@ -128,20 +128,17 @@ class CoupleGrant(Protocol):
 
 
 def recurrence(a: Agreement) -> Recurrence:
-    return Recurrence.of(at=a.time, timezone=a.timezone, start_date=a.start_date, days=a.days)
+    return Recurrence.of(
+        at=a.time,
+        timezone=a.timezone,
+        start_date=a.start_date,
+        days=a.days,
+        starts_at=a.created_at,
+    )
 
 
 def _window(a: Agreement) -> timedelta:
     return timedelta(minutes=a.window_minutes)
-
-
-def _start_date(created_at: datetime, at: time, zone: str) -> date:
-    """The first local date with an occurrence: an occurrence due before the agreement was
-    made was never expected (as for commitments), so a time already past that day starts
-    the next."""
-    tz = ZoneInfo(zone)
-    day = timeutil.local_date(created_at, tz)
-    return day if timeutil.local_instant(day, at, tz) >= created_at else day + _ONE_DAY
 
 
 def _occurrence_near(
@@ -323,7 +320,7 @@ def create_agreement(
         timezone=zone,
         window_minutes=window_minutes,
         remind_before_minutes=remind_before_minutes,
-        start_date=_start_date(now, time, zone),
+        start_date=timeutil.local_date(now, ZoneInfo(zone)),
         created_at=now,
         updated_at=now,
     )
@@ -605,11 +602,11 @@ def list_occurrences(
     before = cursor.at.date() if cursor is not None else None
     day = before - _ONE_DAY if before is not None else rule.local_date(now)
     scheduled: list[date] = []
-    while day >= rule.start_date and len(scheduled) <= limit:
+    while day >= rule.first_date and len(scheduled) <= limit:
         if rule.is_due(day):
             scheduled.append(day)
         day -= _ONE_DAY
-    low = scheduled[-1] if len(scheduled) > limit else rule.start_date
+    low = scheduled[-1] if len(scheduled) > limit else rule.first_date
     check_ins_q = select(CheckIn).where(CheckIn.agreement_id == a.id, CheckIn.date >= low)
     notices_q = select(LateNotice).where(LateNotice.agreement_id == a.id, LateNotice.date >= low)
     if before is not None:

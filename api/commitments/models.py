@@ -47,7 +47,8 @@ class Commitment(UUIDPrimaryKey, Base):
     timezone: Mapped[str] = mapped_column(String(64))
     remind_before_minutes: Mapped[int | None] = mapped_column()
     next_reminder_at: Mapped[datetime | None] = mapped_column()
-    # The local date it was made on: occurrences before it were never due.
+    # The local date it was made on: no occurrence is due before it, nor before `created_at`
+    # (api.occurrences).
     start_date: Mapped[date] = mapped_column(Date())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,13 +19,15 @@ from api.commitments.models import Commitment, CommitmentCheck
 from api.db import get_in_couple, skip_locked
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.notifications import service as notifications_service
-from api.occurrences import Recurrence
+from api.occurrences import DueToday, Recurrence
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
 from api.pairing.models import Couple
 from api.unset import UNSET
 
 RATE_WINDOW_DAYS = 28
+# The home screen asks the partner to confirm kept checks dated in the last two weeks.
+CONFIRM_WINDOW_DAYS = 14
 CHECK_STATUSES = ("kept", "missed")
 STREAK_CHUNK_DAYS = 120
 REMINDER_BATCH = 100
@@ -57,12 +60,35 @@ class CommitmentView:
     next_due_at: datetime | None
 
 
+@dataclass(frozen=True)
+class TodayCommitment:
+    """One of the user's commitments due today in its zone, with what they recorded for it."""
+
+    commitment: Commitment
+    date: date
+    due_at: datetime
+    check: CommitmentCheck | None
+
+
+@dataclass(frozen=True)
+class CheckToConfirm:
+    """A kept occurrence of the partner's the user may confirm."""
+
+    commitment: Commitment
+    check: CommitmentCheck
+
+
 # --- occurrences and figures (the arithmetic lives in api.occurrences) ------------------------
 
 
 def recurrence(c: Commitment) -> Recurrence:
     return Recurrence.of(
-        at=c.due_time, timezone=c.timezone, start_date=c.start_date, days=c.days, once=c.date
+        at=c.due_time,
+        timezone=c.timezone,
+        start_date=c.start_date,
+        days=c.days,
+        once=c.date,
+        starts_at=c.created_at,
     )
 
 
@@ -243,22 +269,101 @@ def list_commitments(
     return Page(
         items=[_view(c, figures[c.id]) for c in page.items],
         next_cursor=page.next_cursor,
-        fresh_until=_figures_change_at(page.items, figures, now),
+        fresh_until=_changes_at(page.items, now),
     )
 
 
-def _figures_change_at(
-    commitments: list[Commitment], figures: dict[uuid.UUID, Figures], now: datetime
-) -> datetime | None:
-    """When time alone next changes these figures: a due instant passes (the occurrence
-    counts, the next one is shown) or a day ends in a commitment's zone (the windows move)."""
+def _changes_at(commitments: Iterable[Commitment], now: datetime) -> datetime | None:
+    """When time alone next changes what is shown of these commitments: a due instant passes
+    (the occurrence counts, the next one is shown) or a day ends in a commitment's zone (the
+    windows move, another day's occurrence is today's)."""
     changes = []
     for c in commitments:
-        tz = ZoneInfo(c.timezone)
-        changes.append(timeutil.end_of_local_day(now, tz))
-        if figures[c.id].next_due_at is not None:
-            changes.append(figures[c.id].next_due_at)
+        rule = recurrence(c)
+        changes.append(timeutil.end_of_local_day(now, rule.tz))
+        if (due_at := rule.next_due_at(now)) is not None:
+            changes.append(due_at)
     return min(changes, default=None)
+
+
+def due_today(
+    *, session: Session, couple: Couple, user: User, now: datetime
+) -> DueToday[TodayCommitment]:
+    """The user's commitments due today in each one's zone, earliest first, each with the
+    check recorded for today if any (for the home screen). Two statements however long the
+    history: the user's commitments, then today's checks."""
+    commitments = session.scalars(
+        select(Commitment).where(
+            Commitment.couple_id == couple.id,
+            Commitment.owner_id == user.id,
+            Commitment.deleted_at.is_(None),
+        )
+    ).all()
+    due = []
+    for c in commitments:
+        rule = recurrence(c)
+        today = rule.local_date(now)
+        if rule.is_due(today):
+            due.append((c, today, rule.due_instant(today)))
+    checks: dict[tuple[uuid.UUID, date], CommitmentCheck] = {}
+    if due:
+        days = [day for _, day, _ in due]
+        for check in session.scalars(
+            select(CommitmentCheck).where(
+                CommitmentCheck.commitment_id.in_([c.id for c, _, _ in due]),
+                CommitmentCheck.date >= min(days),
+                CommitmentCheck.date <= max(days),
+            )
+        ):
+            checks[check.commitment_id, check.date] = check
+    items = [
+        TodayCommitment(commitment=c, date=day, due_at=due_at, check=checks.get((c.id, day)))
+        for c, day, due_at in due
+    ]
+    items.sort(key=lambda item: (item.due_at, str(item.commitment.id)))
+    return DueToday(items=items, fresh_until=_changes_at(commitments, now))
+
+
+def _to_confirm(couple: Couple, user: User, now: datetime) -> tuple[Any, ...]:
+    """The partner's kept checks dated in the last CONFIRM_WINDOW_DAYS days of the user's
+    calendar that nobody confirmed yet (only the user can), on commitments still shown."""
+    today = timeutil.local_date(now, ZoneInfo(user.timezone))
+    return (
+        Commitment.couple_id == couple.id,
+        Commitment.owner_id != user.id,
+        Commitment.deleted_at.is_(None),
+        CommitmentCheck.status == "kept",
+        CommitmentCheck.confirmed_at.is_(None),
+        CommitmentCheck.date > today - timedelta(days=CONFIRM_WINDOW_DAYS),
+    )
+
+
+def checks_to_confirm(
+    *, session: Session, couple: Couple, user: User, now: datetime, limit: int
+) -> list[CheckToConfirm]:
+    """Up to `limit` of the partner's recent kept checks the user has not confirmed, newest
+    occurrence first (for the home screen)."""
+    rows = session.execute(
+        select(CommitmentCheck, Commitment)
+        .join(Commitment, Commitment.id == CommitmentCheck.commitment_id)
+        .where(*_to_confirm(couple, user, now))
+        .order_by(
+            CommitmentCheck.date.desc(),
+            CommitmentCheck.created_at.desc(),
+            CommitmentCheck.id.desc(),
+        )
+        .limit(limit)
+    )
+    return [CheckToConfirm(commitment=c, check=check) for check, c in rows]
+
+
+def count_checks_to_confirm(*, session: Session, couple: Couple, user: User, now: datetime) -> int:
+    """How many checks `checks_to_confirm` would list without a limit."""
+    return session.scalar(
+        select(func.count(CommitmentCheck.id))
+        .join(Commitment, Commitment.id == CommitmentCheck.commitment_id)
+        .where(*_to_confirm(couple, user, now))
+    )
 
 
 def get_commitment(

@@ -25,6 +25,7 @@ class Progress(PartnerView):
             session=db_session(),
             couple_id=couple.id,
             member_ids=couple.member_ids(),
+            since=couple.since,
             timezone=current_user().timezone,
             weeks=args["weeks"],
             now=now(),

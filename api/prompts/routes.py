@@ -114,7 +114,7 @@ class ScheduleItem(PartnerView):
 class Rounds(PartnerView):
     @blp.arguments(RoundCreateSchema)
     @blp.response(201, RoundSchema)
-    @documents_errors(blp, 400, 401, 403, 404, 413)
+    @documents_errors(blp, 400, 401, 403, 404, 409, 413)
     def post(self, data):
         """Ask a question now"""
         return service.ask_now(

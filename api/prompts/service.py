@@ -207,6 +207,20 @@ def _notify_prompt(
         )
 
 
+MAX_UNANSWERED_ASKS = 3
+
+
+def _unanswered_asks(couple_id: uuid.UUID, asker_id: uuid.UUID, partner_id: uuid.UUID):
+    """Rounds `asker_id` asked now (not a schedule's) that the partner has not answered."""
+    return select(func.count(Round.id)).where(
+        Round.couple_id == couple_id,
+        Round.asked_by == asker_id,
+        ~select(Answer.id)
+        .where(Answer.round_id == Round.id, Answer.user_id == partner_id)
+        .exists(),
+    )
+
+
 def ask_now(
     *,
     session: Session,
@@ -216,12 +230,23 @@ def ask_now(
     prompt_id: uuid.UUID | None,
     now: datetime,
 ) -> RoundView:
-    """Asks both partners now; the partner is notified."""
+    """Asks both partners now; the partner is notified. A partner waiting on three of their
+    own questions already is refused a fourth: asking again is not an answer."""
     prompt = (
         prompt_for(session=session, couple=couple, prompt_id=prompt_id, kind=kind)
         if prompt_id is not None
         else _rotation_prompt(session, couple.id, kind)
     )
+    partner_id = couple.partner_id_of(user.id)
+    if partner_id is not None:
+        # Two asks at once by the same partner count one after the other (PostgreSQL).
+        accounts_service.lock_user(session=session, user_id=user.id)
+        waiting = session.scalar(_unanswered_asks(couple.id, user.id, partner_id))
+        if waiting >= MAX_UNANSWERED_ASKS:
+            raise Conflict(
+                "too_many_open_rounds",
+                f"Your partner has {waiting} of your questions to answer already.",
+            )
     round_ = Round(
         id=uuid.uuid4(),
         couple_id=couple.id,
@@ -232,7 +257,6 @@ def ask_now(
         asked_at=now,
     )
     session.add(round_)
-    partner_id = couple.partner_id_of(user.id)
     if partner_id is not None:
         _notify_prompt(session, couple, round_, [partner_id], now)
     pairing_service.bump_version(session=session, couple_id=couple.id)

@@ -358,6 +358,7 @@ def couple_progress(
         session=session,
         couple_id=couple.id,
         member_ids=couple.member_ids(),
+        since=couple.since,
         timezone=therapist.timezone,
         weeks=weeks,
         now=now,

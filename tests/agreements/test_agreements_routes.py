@@ -522,6 +522,18 @@ def test_a_new_agreement_has_no_occurrence_yet(client, couple):
     assert occurrences(client, first, a["id"]) == {"items": [], "next_cursor": None}
 
 
+def test_moved_later_the_same_day_todays_occurrence_is_due(client, couple):
+    """The one rule of api.occurrences, by instant: what was due before the agreement was made
+    never is, and a time moved past that instant is due today."""
+    first, _, _ = couple
+    a = made(client, first, time="12:30")
+    assert at(a["next_due_at"]) == utc(2026, 11, 24, 11, 30)
+    moved = client.patch(f"{AGREEMENTS}/{a['id']}", headers=first.headers, json={"time": "18:00"})
+    assert at(moved.get_json()["next_due_at"]) == utc(2026, 11, 23, 17, 0)
+    [today] = occurrences(client, first, a["id"])["items"]
+    assert (today["date"], today["status"]) == ("2026-11-23", "pending")
+
+
 # --- the therapist ----------------------------------------------------------------------------
 
 

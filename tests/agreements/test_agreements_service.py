@@ -383,16 +383,16 @@ def test_agreements_due_today_with_their_status(session, paired, clock):
     clock.set(utc(2026, 11, 23, 11, 25))
     late(session, paired, clock, lunch)
     clock.set(utc(2026, 11, 23, 12, 0))
-    today = service.agreements_due_today(session=session, user=owner.user, now=clock())
-    assert [(t.agreement.id, t.date, t.due_at, t.status) for t in today] == [
+    today = service.agreements_due_today(session=session, couple=c, user=owner.user, now=clock())
+    assert [(t.agreement.id, t.date, t.due_at, t.status) for t in today.items] == [
         (lunch.id, date(2026, 11, 23), utc(2026, 11, 23, 11, 30), "late_notice"),
         (evening.id, date(2026, 11, 23), utc(2026, 11, 23, 18, 0), "pending"),
     ]
+    # It holds until the next due instant (the evening's), whatever the statuses shown.
+    assert today.fresh_until == utc(2026, 11, 23, 18, 0)
     clock.set(utc(2026, 11, 23, 18, 20))
-    statuses = [
-        t.status
-        for t in service.agreements_due_today(session=session, user=owner.user, now=clock())
-    ]
-    assert statuses == ["late_notice", "missed"]
-    flows.unpair(session=session, user=owner.user, now=clock())
-    assert service.agreements_due_today(session=session, user=owner.user, now=clock()) == []
+    later = service.agreements_due_today(session=session, couple=c, user=owner.user, now=clock())
+    assert [t.status for t in later.items] == ["late_notice", "missed"]
+    # The partner's own agreement is theirs alone.
+    theirs = service.agreements_due_today(session=session, couple=c, user=partner.user, now=clock())
+    assert [t.agreement.id for t in theirs.items] == [partners.id]

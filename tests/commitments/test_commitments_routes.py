@@ -218,6 +218,27 @@ def test_check_rules(client, couple):
     assert_error(check(client, first, c["id"], status="missed"), 409, "already_recorded")
 
 
+def test_an_occurrence_due_before_the_commitment_was_made_is_not_due(client, couple, clock):
+    """Made at 13:00 in Paris for 09:00 every day: first due tomorrow (API.md Part 2)."""
+    first, _, _ = couple
+    c = create(client, first, due_time="09:00").get_json()
+    assert c["next_due_at"] == "2026-11-24T08:00:00+00:00"
+    assert_error(check(client, first, c["id"], date="2026-11-23"), 422, "not_due")
+    clock.advance(hours=10)  # 23:00 in Paris: still nothing was due
+    assert (
+        client.get(f"/v1/couple/commitments/{c['id']}", headers=first.headers).get_json()[
+            "kept_rate_28d"
+        ]
+        is None
+    )
+    clock.advance(hours=10)  # Tuesday 09:00 in Paris: the first occurrence, unrecorded
+    later = client.get(f"/v1/couple/commitments/{c['id']}", headers=first.headers).get_json()
+    assert later["kept_rate_28d"] == 0.0
+    assert check(client, first, c["id"], date="2026-11-24").status_code == 201
+    again = client.get(f"/v1/couple/commitments/{c['id']}", headers=first.headers).get_json()
+    assert (again["kept_rate_28d"], again["current_streak"]) == (1.0, 1)
+
+
 def test_a_one_off_is_due_on_its_date_only(client, couple, clock):
     first, _, _ = couple
     c = create(client, first, date="2026-11-24").get_json()

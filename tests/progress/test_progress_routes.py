@@ -126,7 +126,7 @@ def test_three_weeks_of_a_couple(client, factory, clock):
     o_round = ask(client, outsider, "check_in")
     answer(client, outsider, o_round, rating=1)
     answer(client, other, o_round, rating=1)
-    o_promise = commit(client, outsider, date="2026-11-18", due_time="08:00")
+    o_promise = commit(client, outsider, date="2026-11-18", due_time="12:00")
     record(client, outsider, o_promise, "2026-11-18")
     at(clock, "2026-11-18T11:00:00+00:00")
     acknowledge(client, b, n3)  # after 1 hour
@@ -139,11 +139,12 @@ def test_three_weeks_of_a_couple(client, factory, clock):
     record(client, b, b_once, "2026-11-20", "missed")
     # a_promise's Friday goes unrecorded: due, not kept.
 
-    at(clock, "2026-11-23T08:00:00+00:00")  # third week
+    at(clock, "2026-11-23T06:30:00+00:00")  # third week
+    b_daily = commit(client, b, due_time="08:00")  # today's 08:00 (07:00Z) is still ahead
+    at(clock, "2026-11-23T08:00:00+00:00")
     r4 = ask(client, b, "check_in")
     answer(client, b, r4, rating=3)
     at(clock, "2026-11-23T12:00:00+00:00")
-    b_daily = commit(client, b, due_time="08:00")  # today's 08:00 (07:00Z) is already past
     record(client, b, b_daily, "2026-11-23")
     at(clock, "2026-11-23T19:00:00+00:00")
     record(client, a, a_promise, "2026-11-23")
@@ -178,14 +179,15 @@ def test_three_weeks_of_a_couple(client, factory, clock):
         a.id: {
             "answer_rate_28d": 0.75,  # r1, r2, r3 of 4
             "kept_rate_28d": 0.75,  # 6 of 8
-            "gratitude_per_week_28d": 0.75,  # 3 notes / 4
+            # 3 notes over the 3 of the 4 weeks the couple has existed (since 2026-11-09)
+            "gratitude_per_week_28d": 1.0,
             "median_ack_hours_28d": 24.0,
             **NO_AGREEMENTS,
         },
         b.id: {
             "answer_rate_28d": 0.5,
             "kept_rate_28d": 0.5,  # the missed one-off and the deleted daily's kept Monday
-            "gratitude_per_week_28d": 0.25,
+            "gratitude_per_week_28d": 1 / 3,
             "median_ack_hours_28d": 2.0,  # 3 h and 1 h; the unacknowledged note is left out
             **NO_AGREEMENTS,
         },
@@ -200,6 +202,59 @@ def test_three_weeks_of_a_couple(client, factory, clock):
     assert theirs["weeks"][1]["partners"][outsider.id] == week(
         sent=1, asked=1, answered=1, rating=1.0, due=1, kept=1
     )
+
+
+def test_progress_names_both_partners(client, factory):
+    a, b, _ = pair(factory)
+    body = progress(client, a)
+    assert body["people"] == {
+        a.id: {"display_name": a.user.display_name},
+        b.id: {"display_name": b.user.display_name},
+    }
+    client.patch("/v1/me", headers=b.headers, json={"display_name": "Sam"})
+    assert progress(client, a)["people"][b.id] == {"display_name": "Sam"}
+
+
+@pytest.mark.parametrize(
+    ("days_paired", "weeks"),
+    # Exactly 7 days old, a couple has existed in one week; a moment later, in two.
+    [(0, 1), (3, 1), (7, 1), (8, 2), (15, 3), (21, 3), (22, 4), (60, 4)],
+)
+def test_gratitude_per_week_counts_the_weeks_the_couple_existed(
+    client, factory, clock, days_paired, weeks
+):
+    """Notes in the 28 days ÷ the number of those 4 weeks the couple existed (at least 1)."""
+    start = datetime.fromisoformat("2026-11-23T12:00:00+00:00")
+    at(clock, (start - timedelta(days=days_paired)).isoformat())
+    a, b, _ = pair(factory)
+    at(clock, start.isoformat())
+    for _ in range(6):
+        send_note(client, a)
+    summary = progress(client, b)["summary"]
+    assert summary[a.id]["gratitude_per_week_28d"] == 6 / weeks
+    assert summary[b.id]["gratitude_per_week_28d"] == 0.0
+
+
+def test_a_new_week_of_the_couple_changes_the_figure_with_time_alone(client, factory, clock):
+    at(clock, "2026-11-23T03:00:00+00:00")  # Monday 04:00 in Paris
+    a, b, _ = pair(factory)
+    send_note(client, a)
+    at(clock, "2026-11-30T02:59:00+00:00")  # a minute before the couple is a week old
+    body = client.get(PROGRESS, headers=b.headers)
+    assert body.get_json()["summary"][a.id]["gratitude_per_week_28d"] == 1.0
+    at(clock, "2026-11-30T03:00:01+00:00")  # into its second week, the same local day
+    later = client.get(PROGRESS, headers={**b.headers, "If-None-Match": body.headers["ETag"]})
+    assert later.status_code == 200
+    assert later.get_json()["summary"][a.id]["gratitude_per_week_28d"] == 0.5
+
+
+def test_the_median_acknowledgement_time_has_one_decimal(client, factory, clock):
+    a, b, _ = pair(factory)
+    for minutes in (20, 80, 130):  # 0.333…, 1.333…, 2.166… hours
+        note = send_note(client, a)
+        clock.advance(minutes=minutes)
+        acknowledge(client, b, note)
+    assert progress(client, a)["summary"][b.id]["median_ack_hours_28d"] == 1.3
 
 
 def test_a_new_couple_has_empty_weeks_and_null_rates(client, factory, clock):
@@ -224,7 +279,7 @@ def test_a_new_pairing_starts_empty(client, factory, clock):
     a, b, _ = pair(factory)
     acknowledge(client, b, send_note(client, a))
     answer(client, b, ask(client, a, "check_in"), rating=5)
-    record(client, a, commit(client, a, due_time="08:00"), "2026-11-23")
+    record(client, a, commit(client, a, due_time="18:00"), "2026-11-23")
     assert client.delete("/v1/couple", headers=a.headers).status_code == 204
     clock.advance(hours=1)
     _, c, _ = pair(factory, first=a)

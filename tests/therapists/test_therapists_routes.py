@@ -181,6 +181,21 @@ def test_progress_is_in_the_therapists_zone(client, therapist, couple):
     assert set(body["summary"]) == {couple[0].id, couple[1].id}
 
 
+def test_progress_names_the_partners_as_they_are_now(client, therapist, couple):
+    first, second, couple_id = couple
+    grant_access(client, couple, therapist)
+    body = progress(client, therapist, couple_id).get_json()
+    assert body["people"] == {
+        first.id: {"display_name": first.user.display_name},
+        second.id: {"display_name": second.user.display_name},
+    }
+    # A new name changes no figure (nor the couple's version): the cached figures must not
+    # keep the old one.
+    client.patch("/v1/me", headers=second.headers, json={"display_name": "Sam"})
+    renamed = progress(client, therapist, couple_id).get_json()
+    assert renamed["people"][second.id] == {"display_name": "Sam"}
+
+
 # --- scopes and content -----------------------------------------------------------------------
 
 
