@@ -82,6 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from api.auth.routes import blp as auth_blp
     from api.commitments.routes import blp as commitments_blp
     from api.gratitude.routes import blp as gratitude_blp
+    from api.home.routes import blp as home_blp
     from api.journal.routes import blp as journal_blp
     from api.notifications.routes import blp as notifications_blp
     from api.ops.routes import blp as ops_blp
@@ -105,6 +106,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         progress_blp,
         therapists_blp,
         journal_blp,
+        home_blp,
     ):
         api.register_blueprint(blueprint)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
@@ -95,13 +95,20 @@ def _still_holds(state: tuple, at: datetime) -> str | None:
     return None
 
 
-def conditional(blp: Blueprint) -> Callable:
-    """Makes a GET view conditional (place it below `@blp.response`)."""
+def conditional(blp: Blueprint, *, extra_state: Callable[[], Hashable] | None = None) -> Callable:
+    """Makes a GET view conditional (place it below `@blp.response`).
+
+    `extra_state` is for what else the view shows that changes without a couple write (the
+    home's unread count: the worker's reminders, the viewer reading their inbox): a cheap
+    read of it joins the tag, made before the view is built, so a tag that still matches
+    answers 304 without building anything."""
 
     def decorator(func: Callable) -> Callable:
         @wraps(func)
         def wrapper(*args, **kwargs):
             state = _state()
+            if extra_state is not None:
+                state += (extra_state(),)
             headers = {"Cache-Control": "private, no-cache"}
             matched = _still_holds(state, now())
             if matched is not None:

@@ -60,7 +60,8 @@ GUNICORN = Path(sys.prefix) / "bin" / "gunicorn"
 CONFIG = ROOT / "gunicorn.conf.py"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/bench_api"
 TOKEN_TTL_SECONDS = 4 * 3600  # outlives the run; nothing else depends on it
-MIX = (  # a partner's app: mostly reads, some writes
+MIX = (  # a partner's app: mostly reads, some writes; the home screen is read most
+    ("GET /v1/home", 30),
     ("GET /v1/couple", 25),
     ("GET /v1/couple/rounds", 25),
     ("GET /v1/couple/progress", 20),

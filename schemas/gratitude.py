@@ -27,6 +27,9 @@ class GratitudeAcknowledgeSchema(StrictSchema):
 
 class GratitudeQueryArgsSchema(PageQueryArgsSchema):
     direction = fields.String(validate=validate.OneOf(["sent", "received"]))
+    acknowledged = fields.Boolean(
+        metadata={"description": "Only the notes acknowledged (true) or not yet (false)"}
+    )
 
 
 class GratitudePageSchema(PageSchema):

@@ -5,7 +5,14 @@ from marshmallow import fields, validate
 
 from api.notifications.models import KINDS
 from api.notifications.service import public_status
-from schemas.common import LOCAL_TIME_DOC, LocalTime, PageSchema, StrictSchema
+from schemas.common import (
+    LOCAL_TIME_DOC,
+    LocalTime,
+    PageQueryArgsSchema,
+    PageSchema,
+    ResponseSchema,
+    StrictSchema,
+)
 
 
 class QuietHoursSchema(StrictSchema):
@@ -61,6 +68,24 @@ class NotificationSchema(StrictSchema):
 
 class NotificationPageSchema(PageSchema):
     items = fields.List(fields.Nested(NotificationSchema), required=True)
+
+
+class NotificationQueryArgsSchema(PageQueryArgsSchema):
+    unread = fields.Boolean(
+        metadata={"description": "Only the items not read yet (true) or already read (false)"}
+    )
+
+
+class UnreadCountSchema(ResponseSchema):
+    count = fields.Integer(
+        dump_only=True, metadata={"description": "Inbox items you have not read"}
+    )
+
+
+class ReadAllSchema(ResponseSchema):
+    count = fields.Integer(
+        dump_only=True, metadata={"description": "How many items this marked read"}
+    )
 
 
 class ExportNotificationSchema(NotificationSchema):

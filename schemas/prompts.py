@@ -124,7 +124,13 @@ class RoundCreateSchema(StrictSchema):
 
 
 class RoundQueryArgsSchema(PageQueryArgsSchema):
-    status = fields.String(validate=validate.OneOf(["open", "complete"]))
+    status = fields.String(
+        validate=validate.OneOf(["open", "complete", "awaiting_me"]),
+        metadata={
+            "description": "`open`: not yet answered by both; `complete`: answered by both; "
+            "`awaiting_me`: open and not answered by you"
+        },
+    )
 
 
 class RoundPageSchema(PageSchema):

@@ -202,7 +202,7 @@ def _placeholders(path: str) -> str:
 PARTNER_ONLY = [
     (method, path)
     for method, path in OPERATIONS
-    if path == "/v1/couple" or path.startswith(("/v1/couple/", "/v1/invites"))
+    if path in ("/v1/couple", "/v1/home") or path.startswith(("/v1/couple/", "/v1/invites"))
 ]
 THERAPIST_ONLY = [(method, path) for method, path in OPERATIONS if path.startswith("/v1/therapist")]
 

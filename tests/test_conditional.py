@@ -19,6 +19,7 @@ CONDITIONAL = [
     "/v1/couple/progress",
     "/v1/couple/commitments",
     "/v1/couple/agreements",
+    "/v1/home",
 ]
 
 
@@ -166,7 +167,7 @@ def test_changing_and_answering_move_the_version(client, session, couple):
     round_ = client.post("/v1/couple/rounds", **post, json={"kind": "check_in"}).get_json()
     note = client.post("/v1/couple/gratitude", **post, json={"text": "Thank you"}).get_json()
     commitment = client.post(
-        "/v1/couple/commitments", **post, json={"title": "Call", "due_time": "08:00"}
+        "/v1/couple/commitments", **post, json={"title": "Call", "due_time": "18:00"}
     ).get_json()
     check = client.post(
         f"/v1/couple/commitments/{commitment['id']}/checks",

@@ -26,7 +26,7 @@ from api.agreements.models import Agreement, CheckIn, LateNotice
 from api.db import get_in_couple, skip_locked
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.notifications import service as notifications_service
-from api.occurrences import Recurrence
+from api.occurrences import DueToday, Recurrence
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
 from api.pairing.models import Couple
@@ -376,10 +376,10 @@ def list_agreements(
     )
 
 
-def _figures_change_at(agreements: list[Agreement], now: datetime) -> datetime | None:
-    """When time alone next changes these figures: an occurrence falls due (the next one is
-    shown), its window ends (an unresolved one is missed), or a day ends in an agreement's zone
-    (the 28 days move)."""
+def _figures_change_at(agreements: Iterable[Agreement], now: datetime) -> datetime | None:
+    """When time alone next changes these figures or statuses: an occurrence falls due (the
+    next one is shown), its window ends (an unresolved one is missed), or a day ends in an
+    agreement's zone (the 28 days move, another day's occurrence is today's)."""
     changes = []
     for a in agreements:
         rule, window = recurrence(a), _window(a)
@@ -634,13 +634,12 @@ def list_occurrences(
     return Page(items=items, next_cursor=next_cursor)
 
 
-def agreements_due_today(*, session: Session, user: User, now: datetime) -> list[TodayAgreement]:
-    """The user's agreements in their current couple that are due today in their own zone,
-    earliest first, each with its occurrence's status (for the home screen). Three
-    statements however long the history."""
-    couple = pairing_service.find_active_couple(session=session, user_id=user.id)
-    if couple is None:
-        return []
+def agreements_due_today(
+    *, session: Session, couple: Couple, user: User, now: datetime
+) -> DueToday[TodayAgreement]:
+    """The user's agreements in the couple that are due today in their own zone, earliest
+    first, each with its occurrence's status (for the home screen), and until when that holds.
+    Two statements however long the history."""
     agreements = session.scalars(
         select(Agreement).where(
             Agreement.couple_id == couple.id,
@@ -654,8 +653,9 @@ def agreements_due_today(*, session: Session, user: User, now: datetime) -> list
         today = rule.local_date(now)
         if rule.is_due(today):
             due_today.append((a, today, rule.due_instant(today)))
+    fresh_until = _figures_change_at(agreements, now)
     if not due_today:
-        return []
+        return DueToday(items=[], fresh_until=fresh_until)
     marks = _marks(
         session,
         [a.id for a, _, _ in due_today],
@@ -673,7 +673,8 @@ def agreements_due_today(*, session: Session, user: User, now: datetime) -> list
         )
         for a, day, due in due_today
     ]
-    return sorted(result, key=lambda item: (item.due_at, str(item.agreement.id)))
+    result.sort(key=lambda item: (item.due_at, str(item.agreement.id)))
+    return DueToday(items=result, fresh_until=fresh_until)
 
 
 # --- the therapist's view -----------------------------------------------------------------

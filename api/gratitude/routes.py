@@ -43,6 +43,7 @@ class GratitudeNotes(PartnerView):
             couple=current_couple(),
             user=current_user(),
             direction=args.pop("direction", None),
+            acknowledged=args.pop("acknowledged", None),
             **args,
         )
 

@@ -63,7 +63,10 @@ def list_notes(
     direction: str | None,
     limit: int,
     cursor: Cursor | None,
+    acknowledged: bool | None = None,
 ) -> Page[GratitudeNote]:
+    """The notes the user sent or received (or one direction), newest first; only the
+    acknowledged or the unacknowledged ones when `acknowledged` says so."""
     stmt = select(GratitudeNote).where(GratitudeNote.couple_id == couple.id)
     if direction == "sent":
         stmt = stmt.where(GratitudeNote.author_id == user.id)
@@ -73,6 +76,12 @@ def list_notes(
         stmt = stmt.where(
             or_(GratitudeNote.author_id == user.id, GratitudeNote.recipient_id == user.id)
         )
+    if acknowledged is not None:
+        stmt = stmt.where(
+            GratitudeNote.acknowledged_at.is_not(None)
+            if acknowledged
+            else GratitudeNote.acknowledged_at.is_(None)
+        )
     return paginate(
         session,
         stmt,
@@ -80,6 +89,17 @@ def list_notes(
         id_column=GratitudeNote.id,
         limit=limit,
         cursor=cursor,
+    )
+
+
+def count_to_acknowledge(*, session: Session, couple: Couple, user: User) -> int:
+    """How many notes the user received and has not acknowledged (for the home screen)."""
+    return session.scalar(
+        select(func.count(GratitudeNote.id)).where(
+            GratitudeNote.couple_id == couple.id,
+            GratitudeNote.recipient_id == user.id,
+            GratitudeNote.acknowledged_at.is_(None),
+        )
     )
 
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Time
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Time, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UUIDPrimaryKey, utcnow
@@ -41,6 +41,15 @@ class Notification(UUIDPrimaryKey, Base):
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_notifications_recipient_id_created_at", "recipient_id", "created_at"),
         Index("ix_notifications_recipient_id_sent_at", "recipient_id", "sent_at"),
+        # The unread count and its latest arrival, read by every home screen (also to answer
+        # 304): an index of the unread rows only, not a walk through the whole inbox.
+        Index(
+            "ix_notifications_unread",
+            "recipient_id",
+            "created_at",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
     )
 
     recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

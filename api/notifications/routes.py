@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
 from api.auth.context import View, current_user
 from api.db import db_session, now
-from api.http import documents_errors
+from api.http import Blueprint, documents_errors
 from api.notifications import service
-from schemas.common import PageQueryArgsSchema
 from schemas.notifications import (
     NotificationPageSchema,
+    NotificationQueryArgsSchema,
     NotificationSchema,
     NotificationSettingsSchema,
+    ReadAllSchema,
+    UnreadCountSchema,
 )
 
 blp = Blueprint(
@@ -22,12 +22,32 @@ blp = Blueprint(
 
 @blp.route("/notifications")
 class Inbox(View):
-    @blp.arguments(PageQueryArgsSchema, location="query")
+    @blp.arguments(NotificationQueryArgsSchema, location="query")
     @blp.response(200, NotificationPageSchema)
     @documents_errors(blp, 401)
     def get(self, args):
         """List your notifications, newest first"""
         return service.list_inbox(session=db_session(), user=current_user(), **args)
+
+
+@blp.route("/notifications/unread-count")
+class InboxUnreadCount(View):
+    @blp.response(200, UnreadCountSchema)
+    @documents_errors(blp, 401)
+    def get(self):
+        """Count the notifications you have not read"""
+        return {"count": service.unread_count(session=db_session(), user=current_user())}
+
+
+@blp.route("/notifications/read-all")
+class InboxReadAll(View):
+    @blp.response(200, ReadAllSchema)
+    @documents_errors(blp, 401)
+    def post(self):
+        """Mark every notification read"""
+        return {
+            "count": service.mark_all_read(session=db_session(), user=current_user(), now=now())
+        }
 
 
 @blp.route("/notifications/<uuid:notification_id>/read")

@@ -73,16 +73,60 @@ def cancel_for_couple(*, session: Session, couple_id: uuid.UUID, now: datetime) 
 
 
 def list_inbox(
-    *, session: Session, user: User, limit: int, cursor: Cursor | None
+    *,
+    session: Session,
+    user: User,
+    limit: int,
+    cursor: Cursor | None,
+    unread: bool | None = None,
 ) -> Page[Notification]:
+    """The user's inbox, newest first; only the unread or the read items when `unread` says
+    so."""
+    stmt = select(Notification).where(Notification.recipient_id == user.id)
+    if unread is not None:
+        stmt = stmt.where(
+            Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None)
+        )
     return paginate(
         session,
-        select(Notification).where(Notification.recipient_id == user.id),
+        stmt,
         at_column=Notification.created_at,
         id_column=Notification.id,
         limit=limit,
         cursor=cursor,
     )
+
+
+def _unread(user_id: uuid.UUID):
+    return Notification.recipient_id == user_id, Notification.read_at.is_(None)
+
+
+def unread_count(*, session: Session, user: User) -> int:
+    """How many inbox items the user has not read."""
+    return session.scalar(select(func.count(Notification.id)).where(*_unread(user.id)))
+
+
+def inbox_state(*, session: Session, user_id: uuid.UUID) -> tuple[int, datetime | None]:
+    """The unread items' count and latest arrival: changes whenever one arrives, is read or
+    is purged, so a view of the inbox can tell it is unchanged without reading it."""
+    count, latest = session.execute(
+        select(func.count(Notification.id), func.max(Notification.created_at)).where(
+            *_unread(user_id)
+        )
+    ).one()
+    return count, latest
+
+
+def mark_all_read(*, session: Session, user: User, now: datetime) -> int:
+    """Marks every unread inbox item read; answers how many that was (0 the second time)."""
+    marked = session.execute(
+        update(Notification)
+        .where(*_unread(user.id))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return marked
 
 
 def mark_read(

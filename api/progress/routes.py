@@ -13,7 +13,6 @@ blp = Blueprint("progress", __name__, url_prefix="/v1/couple", description="Week
 
 @blp.route("/progress")
 class Progress(PartnerView):
-    # webargs drops unknown query parameters by default; this schema refuses them.
     @blp.arguments(ProgressQueryArgsSchema, location="query")
     @blp.response(200, ProgressSchema)
     @documents_errors(blp, 401, 403, 404)

@@ -321,6 +321,8 @@ def list_rounds(
         stmt = stmt.where(Round.completed_at.is_(None))
     elif status == "complete":
         stmt = stmt.where(Round.completed_at.is_not(None))
+    elif status == "awaiting_me":
+        stmt = stmt.where(*_awaiting(user.id))
     page = paginate(
         session,
         stmt,
@@ -339,6 +341,19 @@ def list_rounds(
     return Page(
         items=[round_view(r, user.id, answers[r.id]) for r in page.items],
         next_cursor=page.next_cursor,
+    )
+
+
+def _awaiting(user_id: uuid.UUID) -> tuple[Any, ...]:
+    """Open rounds the user has not answered."""
+    answered = select(Answer.id).where(Answer.round_id == Round.id, Answer.user_id == user_id)
+    return Round.completed_at.is_(None), ~answered.exists()
+
+
+def count_rounds_awaiting(*, session: Session, couple: Couple, user: User) -> int:
+    """How many open rounds of the couple the user has not answered (for the home screen)."""
+    return session.scalar(
+        select(func.count(Round.id)).where(Round.couple_id == couple.id, *_awaiting(user.id))
     )
 
 

@@ -73,6 +73,32 @@ def test_listing_by_direction(client, couple, clock):
     )
 
 
+def test_listing_by_acknowledgement(client, couple, clock):
+    first, second, _ = couple
+    thanked = send(client, second, "for the soup")
+    clock.advance(seconds=1)
+    waiting = send(client, second, "for listening")
+    clock.advance(seconds=1)
+    mine = send(client, first, "for the coffee")  # not yet acknowledged by second
+    assert ack(client, first, thanked["id"]).status_code == 200
+
+    def ids(actor, query):
+        response = client.get(f"/v1/couple/gratitude?{query}", headers=actor.headers)
+        assert response.status_code == 200, response.get_json()
+        return [n["id"] for n in response.get_json()["items"]]
+
+    assert ids(first, "acknowledged=false") == [mine["id"], waiting["id"]]
+    assert ids(first, "acknowledged=false&direction=received") == [waiting["id"]]
+    assert ids(first, "acknowledged=true") == [thanked["id"]]
+    assert ids(second, "acknowledged=true&direction=sent") == [thanked["id"]]
+    assert ids(first, "acknowledged=true&direction=sent") == []
+    assert_invalid_fields(
+        client.get("/v1/couple/gratitude?acknowledged=maybe", headers=first.headers),
+        "acknowledged",
+        location="query",
+    )
+
+
 def test_reading_one_note(client, factory, couple):
     first, second, _ = couple
     note = send(client, first)

@@ -153,6 +153,66 @@ def test_inbox_pages_newest_first(client, factory, clock):
     assert created == sorted(created, reverse=True)
 
 
+def test_the_unread_filter_count_and_read_all(client, factory, clock):
+    actor, other = factory.partner(), factory.partner()
+    for _ in range(3):
+        clock.advance(seconds=1)
+        notify(factory, actor.user)
+    notify(factory, other.user)
+    items = client.get("/v1/me/notifications", headers=actor.headers).get_json()["items"]
+    client.post(f"/v1/me/notifications/{items[1]['id']}/read", headers=actor.headers)
+
+    def listed(query):
+        response = client.get(f"/v1/me/notifications?{query}", headers=actor.headers)
+        assert response.status_code == 200, response.get_json()
+        return [i["id"] for i in response.get_json()["items"]]
+
+    def unread_count(who=actor):
+        response = client.get("/v1/me/notifications/unread-count", headers=who.headers)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    assert listed("unread=true") == [items[0]["id"], items[2]["id"]]
+    assert listed("unread=false") == [items[1]["id"]]
+    assert unread_count() == {"count": 2}
+    clock.advance(minutes=1)
+    read_all = client.post("/v1/me/notifications/read-all", headers=actor.headers)
+    assert (read_all.status_code, read_all.get_json()) == (200, {"count": 2})
+    assert listed("unread=true") == []
+    assert unread_count() == {"count": 0}
+    # Reading twice marks nothing more; someone else's inbox is untouched.
+    again = client.post("/v1/me/notifications/read-all", headers=actor.headers)
+    assert again.get_json() == {"count": 0}
+    assert unread_count(other) == {"count": 1}
+    # Each keeps the instant it was first read.
+    read_at = {
+        i["id"]: i["read_at"]
+        for i in client.get("/v1/me/notifications", headers=actor.headers).get_json()["items"]
+    }
+    assert read_at[items[1]["id"]] == "2026-11-23T12:00:03+00:00"
+    assert read_at[items[0]["id"]] == read_at[items[2]["id"]] == "2026-11-23T12:01:03+00:00"
+
+
+def test_the_inbox_filters_are_validated_and_need_a_token(client, factory):
+    actor = factory.partner()
+    assert_invalid_fields(
+        client.get("/v1/me/notifications?unread=perhaps", headers=actor.headers),
+        "unread",
+        location="query",
+    )
+    assert_error(client.get("/v1/me/notifications/unread-count"), 401, "missing_token")
+    assert_error(client.post("/v1/me/notifications/read-all"), 401, "missing_token")
+
+
+def test_therapists_have_an_inbox_too(client, factory):
+    therapist = factory.therapist()
+    notify(factory, therapist.user, kind="therapist")
+    count = client.get("/v1/me/notifications/unread-count", headers=therapist.headers)
+    assert count.get_json() == {"count": 1}
+    read_all = client.post("/v1/me/notifications/read-all", headers=therapist.headers)
+    assert read_all.get_json() == {"count": 1}
+
+
 def test_the_same_event_is_notified_once(factory, client):
     actor = factory.partner()
     notify(factory, actor.user, dedupe_key="gratitude:abc")

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from api.notifications.models import Notification
+from api.prompts import schedules
 from api.prompts.library import LIBRARY
 from tests.factories import pair
 from tests.helpers import assert_error, assert_invalid_fields
@@ -364,6 +365,81 @@ def test_rounds_list_filters_by_status(client, couple, clock):
         client.get("/v1/couple/rounds?status=closed", headers=first.headers),
         "status",
         location="query",
+    )
+
+
+def test_rounds_awaiting_me_are_open_and_not_answered_by_me(client, couple, clock):
+    first, second, _ = couple
+    theirs = ask(client, second)["id"]  # first has not answered
+    clock.advance(minutes=1)
+    mine = ask(client, first)["id"]  # nor here: the asker answers too
+    clock.advance(minutes=1)
+    answered = ask(client, second)["id"]
+    answer(client, first, answered, text="Done")  # answered by first, open for second
+    clock.advance(minutes=1)
+    complete = ask(client, first)["id"]
+    answer(client, first, complete, text="a")
+    answer(client, second, complete, text="b")
+
+    def awaiting(actor):
+        body = client.get("/v1/couple/rounds?status=awaiting_me", headers=actor.headers)
+        assert body.status_code == 200, body.get_json()
+        return [r["id"] for r in body.get_json()["items"]]
+
+    assert awaiting(first) == [mine, theirs]
+    assert awaiting(second) == [answered, mine, theirs]
+    page = client.get(
+        "/v1/couple/rounds?status=awaiting_me&limit=1", headers=first.headers
+    ).get_json()
+    more = client.get(
+        f"/v1/couple/rounds?status=awaiting_me&limit=1&cursor={page['next_cursor']}",
+        headers=first.headers,
+    ).get_json()
+    assert [r["id"] for r in page["items"] + more["items"]] == [mine, theirs]
+    assert more["next_cursor"] is None
+
+
+def test_at_most_three_asks_wait_on_the_partner(client, session_factory, couple, clock):
+    first, second, couple_id = couple
+    asked = [ask(client, first)["id"] for _ in range(3)]
+    answer(client, first, asked[0], text="Mine")  # the asker's own answer changes nothing
+    fourth = client.post("/v1/couple/rounds", headers=first.headers, json={"kind": "check_in"})
+    assert_error(fourth, 409, "too_many_open_rounds")
+    # The partner's own asks are theirs to count.
+    assert ask(client, second)["id"]
+    # Scheduled rounds are nobody's asks.
+    client.post(
+        "/v1/couple/schedules", headers=first.headers, json={"kind": "check_in", "time": "13:30"}
+    )
+    clock.advance(minutes=31)
+    assert schedules.materialise_due_schedules(session_factory=session_factory, now=clock()) == 1
+    assert_error(
+        client.post("/v1/couple/rounds", headers=first.headers, json={"kind": "gratitude"}),
+        409,
+        "too_many_open_rounds",
+    )
+    # Once the partner answers one, one more may be asked.
+    assert answer(client, second, asked[1], text="Yours").status_code == 201
+    assert ask(client, first)["id"]
+    assert_error(
+        client.post("/v1/couple/rounds", headers=first.headers, json={"kind": "gratitude"}),
+        409,
+        "too_many_open_rounds",
+    )
+
+
+def test_a_refused_ask_is_checked_after_the_body_and_the_prompt(client, couple):
+    first, _, _ = couple
+    for _ in range(3):
+        ask(client, first)
+    assert_invalid_fields(
+        client.post("/v1/couple/rounds", headers=first.headers, json={"kind": "poem"}), "kind"
+    )
+    unknown = {"kind": "gratitude", "prompt_id": "00000000-0000-4000-8000-000000000000"}
+    assert_error(
+        client.post("/v1/couple/rounds", headers=first.headers, json=unknown),
+        404,
+        "prompt_not_found",
     )
 
 
