@@ -5,7 +5,15 @@ from marshmallow import fields, validate
 from api.accounts.models import PLATFORMS
 from schemas.agreements import ExportAgreementSchema
 from schemas.commitments import ExportCommitmentSchema
-from schemas.common import LOCALE_RE, Email, PageSchema, StrictSchema, Timezone
+from schemas.common import (
+    LOCALE_RE,
+    Email,
+    Instant,
+    PageSchema,
+    ResponseSchema,
+    StrictSchema,
+    Timezone,
+)
 from schemas.gratitude import ExportGratitudeSchema
 from schemas.journal import JournalEntrySchema
 from schemas.notifications import ExportNotificationSchema, NotificationSettingsSchema
@@ -14,14 +22,14 @@ from schemas.reassurance import ExportReassuranceSchema
 from schemas.therapists import ExportGrantSchema
 
 
-class UserSchema(StrictSchema):
+class UserSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     email = fields.String(dump_only=True, allow_none=True)
     display_name = fields.String(dump_only=True)
     role = fields.String(dump_only=True)
     timezone = fields.String(dump_only=True)
     locale = fields.String(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)
 
 
 class UserUpdateSchema(StrictSchema):
@@ -36,37 +44,37 @@ class DeviceCreateSchema(StrictSchema):
     app_version = fields.String(validate=validate.Length(min=1, max=50), allow_none=True)
 
 
-class DeviceSchema(StrictSchema):
+class DeviceSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     platform = fields.String(dump_only=True)
     app_version = fields.String(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
-    last_seen_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)
+    last_seen_at = Instant(dump_only=True)
 
 
 class DevicePageSchema(PageSchema):
     items = fields.List(fields.Nested(DeviceSchema), required=True)
 
 
-class ExportSessionSchema(StrictSchema):
+class ExportSessionSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     device_name = fields.String(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
-    last_used_at = fields.DateTime(dump_only=True)
-    ended_at = fields.DateTime(dump_only=True, allow_none=True, attribute="revoked_at")
+    created_at = Instant(dump_only=True)
+    last_used_at = Instant(dump_only=True)
+    ended_at = Instant(dump_only=True, allow_none=True, attribute="revoked_at")
 
 
-class ExportPartnerSchema(StrictSchema):
+class ExportPartnerSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     display_name = fields.String(dump_only=True)
 
 
-class ExportCoupleSchema(StrictSchema):
+class ExportCoupleSchema(ResponseSchema):
     """A couple the user has been in, current or ended (`api.flows.CoupleExport`)."""
 
     id = fields.UUID(dump_only=True)
-    since = fields.DateTime(dump_only=True)
-    ended_at = fields.DateTime(dump_only=True, allow_none=True)
+    since = Instant(dump_only=True)
+    ended_at = Instant(dump_only=True, allow_none=True)
     partner = fields.Nested(ExportPartnerSchema, dump_only=True, allow_none=True)
     rounds = fields.List(fields.Nested(ExportRoundSchema), dump_only=True)
     gratitude = fields.List(fields.Nested(ExportGratitudeSchema), dump_only=True)
@@ -87,7 +95,7 @@ class ExportCoupleSchema(StrictSchema):
     therapist_grants = fields.List(fields.Nested(ExportGrantSchema), dump_only=True)
 
 
-class ExportSchema(StrictSchema):
+class ExportSchema(ResponseSchema):
     """Everything the user wrote or that is about them (`api.flows.UserExport`); sections grow
     with the product."""
 

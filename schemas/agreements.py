@@ -65,7 +65,7 @@ class AgreementQueryArgsSchema(PageQueryArgsSchema):
     owner = fields.String(validate=validate.OneOf(["me", "partner"]))
 
 
-class AgreementPageSchema(ResponseSchema, PageSchema):
+class AgreementPageSchema(PageSchema):
     items = fields.List(fields.Nested(AgreementSchema), required=True)
 
 
@@ -114,7 +114,7 @@ class OccurrenceSchema(ResponseSchema):
     late_notice = fields.Nested(LateNoticeSchema, dump_only=True, allow_none=True)
 
 
-class OccurrencePageSchema(ResponseSchema, PageSchema):
+class OccurrencePageSchema(PageSchema):
     items = fields.List(fields.Nested(OccurrenceSchema), required=True)
 
 
@@ -135,7 +135,7 @@ class TherapistAgreementSchema(ResponseSchema):
     created_at = Instant(dump_only=True)
 
 
-class TherapistAgreementPageSchema(ResponseSchema, PageSchema):
+class TherapistAgreementPageSchema(PageSchema):
     items = fields.List(fields.Nested(TherapistAgreementSchema), required=True)
 
 

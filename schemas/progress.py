@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.progress.service import DEFAULT_WEEKS, MAX_WEEKS
@@ -15,7 +14,7 @@ class ProgressQueryArgsSchema(StrictSchema):
     )
 
 
-class PartnerWeekSchema(ma.Schema):
+class PartnerWeekSchema(ResponseSchema):
     gratitude_sent = fields.Integer(dump_only=True)
     gratitude_acknowledged = fields.Integer(dump_only=True)
     rounds_asked = fields.Integer(dump_only=True)
@@ -36,7 +35,7 @@ class PartnerWeekSchema(ma.Schema):
     )
 
 
-class ProgressWeekSchema(ma.Schema):
+class ProgressWeekSchema(ResponseSchema):
     week_start = fields.Date(dump_only=True, metadata={"description": "A Monday"})
     partners = fields.Dict(
         keys=fields.String(),
@@ -46,7 +45,7 @@ class ProgressWeekSchema(ma.Schema):
     )
 
 
-class PartnerSummarySchema(ma.Schema):
+class PartnerSummarySchema(ResponseSchema):
     answer_rate_28d = fields.Float(dump_only=True, allow_none=True)
     kept_rate_28d = fields.Float(dump_only=True, allow_none=True)
     gratitude_per_week_28d = fields.Float(
@@ -67,7 +66,7 @@ class PersonSchema(ResponseSchema):
     display_name = fields.String(dump_only=True)
 
 
-class ProgressSchema(ma.Schema):
+class ProgressSchema(ResponseSchema):
     timezone = fields.String(
         dump_only=True, metadata={"description": "The zone whose Mondays start the weeks"}
     )

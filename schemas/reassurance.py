@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 from schemas.common import Instant, PageSchema, ResponseSchema, StrictSchema
 
 
-class CoupleSettingsSchema(StrictSchema):
+class CoupleSettingsUpdateSchema(StrictSchema):
     """What the partners share and either may change (PUT replaces)."""
 
     reassurance_daily_limit = fields.Integer(
@@ -16,7 +16,7 @@ class CoupleSettingsSchema(StrictSchema):
     )
 
 
-class CoupleSettingsResponseSchema(ResponseSchema):
+class CoupleSettingsSchema(ResponseSchema):
     reassurance_daily_limit = fields.Integer(dump_only=True)
 
 
@@ -51,7 +51,7 @@ class ReassuranceAnswerCreateSchema(StrictSchema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
-class ReassuranceRequestPageSchema(ResponseSchema, PageSchema):
+class ReassuranceRequestPageSchema(PageSchema):
     items = fields.List(fields.Nested(ReassuranceRequestSchema), required=True)
 
 

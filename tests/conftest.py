@@ -17,6 +17,7 @@ from api import create_app
 from api.db import get_engine, make_session_factory
 from api.models import Base
 from api.pairing import service as pairing_service
+from tests.contract import ContractCheckingClient
 from tests.factories import Factory, pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -121,7 +122,10 @@ def app_config(database_url, clock) -> dict:
 
 @pytest.fixture
 def app(app_config):
-    return create_app(app_config)
+    app = create_app(app_config)
+    # Every answer a test sees is checked against openapi.yaml (tests/contract.py).
+    app.test_client_class = ContractCheckingClient
+    return app
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from schemas.notifications import (
     NotificationQueryArgsSchema,
     NotificationSchema,
     NotificationSettingsSchema,
+    NotificationSettingsUpdateSchema,
     ReadAllSchema,
     UnreadCountSchema,
 )
@@ -69,7 +70,7 @@ class Settings(View):
         """Show your quiet hours, daily cap and kinds of push"""
         return service.get_settings(session=db_session(), user_id=current_user().id)
 
-    @blp.arguments(NotificationSettingsSchema)
+    @blp.arguments(NotificationSettingsUpdateSchema)
     @blp.response(200, NotificationSettingsSchema)
     @documents_errors(blp, 400, 401, 413)
     def put(self, data):

@@ -9,8 +9,8 @@ from api.pairing.context import current_couple
 from api.reassurance import service
 from schemas.common import PageQueryArgsSchema
 from schemas.reassurance import (
-    CoupleSettingsResponseSchema,
     CoupleSettingsSchema,
+    CoupleSettingsUpdateSchema,
     ReassuranceAnswerCreateSchema,
     ReassuranceRequestCreateSchema,
     ReassuranceRequestPageSchema,
@@ -86,14 +86,14 @@ class ReassuranceWithdraw(PartnerView):
 
 @blp.route("/settings")
 class CoupleSettings(PartnerView):
-    @blp.response(200, CoupleSettingsResponseSchema)
+    @blp.response(200, CoupleSettingsSchema)
     @documents_errors(blp, 401, 403, 404)
     def get(self):
         """Show the settings you and your partner share"""
         return service.get_settings(session=db_session(), couple=current_couple())
 
-    @blp.arguments(CoupleSettingsSchema)
-    @blp.response(200, CoupleSettingsResponseSchema)
+    @blp.arguments(CoupleSettingsUpdateSchema)
+    @blp.response(200, CoupleSettingsSchema)
     @documents_errors(blp, 400, 401, 403, 404, 413)
     def put(self, data):
         """Change the settings you and your partner share"""

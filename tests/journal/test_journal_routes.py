@@ -72,7 +72,7 @@ def test_write_a_note(client, factory):
     assert body["situation"] is None and body["thought"] is None
     assert body["feelings"] == [] and body["feelings_after"] == []
     assert body["shared_with_therapist"] is False
-    assert body["created_at"] == body["updated_at"] == "2026-11-23T12:00:00+00:00"
+    assert body["created_at"] == body["updated_at"] == "2026-11-23T12:00:00.000Z"
 
 
 def test_write_a_thought_record(client, factory):
@@ -237,7 +237,7 @@ def test_change_a_thought_record(client, factory, clock):
         {"name": "calm", "intensity": 60},
     ]
     assert body["created_at"] == entry["created_at"]
-    assert body["updated_at"] == "2026-11-23T14:00:00+00:00"
+    assert body["updated_at"] == "2026-11-23T14:00:00.000Z"
     assert client.get(path, headers=me.headers).get_json() == body
     cleared = client.patch(path, headers=me.headers, json={"feelings": [], "feelings_after": []})
     assert (cleared.get_json()["feelings"], cleared.get_json()["feelings_after"]) == ([], [])
