@@ -30,7 +30,13 @@ from api.auth.context import token_settings
 from api.db import make_session_factory
 from bench import seeding
 
-READS = ("/v1/couple", "/v1/couple/rounds", "/v1/couple/progress", "/v1/couple/commitments")
+READS = (
+    "/v1/home",
+    "/v1/couple",
+    "/v1/couple/rounds",
+    "/v1/couple/progress",
+    "/v1/couple/commitments",
+)
 
 
 def seed(url: str, couples: int, days: int, rng: random.Random):
