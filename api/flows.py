@@ -29,6 +29,7 @@ from api.prompts import schedules as schedules_service
 from api.prompts import service as prompts_service
 from api.prompts.models import Prompt
 from api.therapists import service as therapists_service
+from api.web import sessions as web_sessions
 
 # --- ending a couple --------------------------------------------------------------------------
 
@@ -67,6 +68,7 @@ def erase_account(*, session: Session, user: User, now: datetime) -> None:
     commitments_service.erase_for_user(session=session, user=user)
     idempotency_service.erase_for_user(session=session, user_id=user.id)
     auth_service.erase_for_user(session=session, user=user)
+    web_sessions.erase_for_user(session=session, user=user)
     accounts_service.delete_user(session=session, user=user)
     session.commit()
 

@@ -10,6 +10,7 @@ from api.notifications.models import Notification, NotificationSettings
 from api.pairing.models import Couple, CoupleMember, Invite
 from api.prompts.models import Answer, Prompt, Round, Schedule
 from api.therapists.models import AccessLogEntry, Assignment, Grant, GrantApproval, LinkCode
+from api.web.models import WebSession
 
 __all__ = [
     "AccessLogEntry",
@@ -35,4 +36,5 @@ __all__ = [
     "NotificationSettings",
     "RefreshToken",
     "User",
+    "WebSession",
 ]
