@@ -30,6 +30,7 @@ from api.prompts import service as prompts_service
 from api.prompts.models import Prompt
 from api.therapists import service as therapists_service
 from api.web import sessions as web_sessions
+from api.web.models import WebSession
 
 # --- ending a couple --------------------------------------------------------------------------
 
@@ -102,6 +103,7 @@ class UserExport:
     notifications: list[Notification]
     couples: list[CoupleExport]
     prompts: list[Prompt]
+    workspace_sessions: list[WebSession]
 
 
 def _export_couple(session: Session, couple: Couple, user: User) -> CoupleExport:
@@ -136,4 +138,5 @@ def export_data(*, session: Session, user: User) -> UserExport:
             for couple in pairing_service.couples_of_user(session=session, user_id=user.id)
         ],
         prompts=prompts_service.export_prompts(session=session, user=user),
+        workspace_sessions=web_sessions.export_for_user(session=session, user=user),
     )

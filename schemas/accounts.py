@@ -3,8 +3,17 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.accounts.models import PLATFORMS
+from api.web.models import END_REASONS
 from schemas.commitments import ExportCommitmentSchema
-from schemas.common import LOCALE_RE, Email, PageSchema, StrictSchema, Timezone
+from schemas.common import (
+    LOCALE_RE,
+    Email,
+    Instant,
+    PageSchema,
+    ResponseSchema,
+    StrictSchema,
+    Timezone,
+)
 from schemas.gratitude import ExportGratitudeSchema
 from schemas.notifications import ExportNotificationSchema, NotificationSettingsSchema
 from schemas.prompts import ExportPromptSchema, ExportRoundSchema
@@ -53,6 +62,20 @@ class ExportSessionSchema(StrictSchema):
     ended_at = fields.DateTime(dump_only=True, allow_none=True, attribute="revoked_at")
 
 
+class ExportWorkspaceSessionSchema(ResponseSchema):
+    """A sign-in to the therapist workspace (never its token)."""
+
+    id = fields.UUID(dump_only=True)
+    created_at = Instant(dump_only=True)
+    last_seen_at = Instant(dump_only=True)
+    ended_at = Instant(dump_only=True, allow_none=True)
+    end_reason = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"enum": [*END_REASONS, None]},
+    )
+
+
 class ExportPartnerSchema(StrictSchema):
     id = fields.UUID(dump_only=True)
     display_name = fields.String(dump_only=True)
@@ -82,6 +105,11 @@ class ExportSchema(StrictSchema):
     notifications = fields.List(fields.Nested(ExportNotificationSchema), required=True)
     couples = fields.List(fields.Nested(ExportCoupleSchema), required=True)
     prompts = fields.List(fields.Nested(ExportPromptSchema), required=True)
+    workspace_sessions = fields.List(
+        fields.Nested(ExportWorkspaceSessionSchema),
+        required=True,
+        metadata={"description": "Sign-ins to the therapist workspace (therapists only)"},
+    )
 
 
 __all__ = ["Email"]

@@ -8,6 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UUIDPrimaryKey, utcnow
 
+# Why a session ended: signed out, 30 idle minutes, 12 hours, or the account can no longer
+# use the workspace.
+END_REASONS = ("logout", "idle", "expired", "ended")
+
 
 class WebSession(UUIDPrimaryKey, Base):
     """A therapist signed in to the workspace in one browser.
@@ -25,5 +29,4 @@ class WebSession(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column()
-    # Why it ended: logout, idle, expired or account.
     end_reason: Mapped[str | None] = mapped_column(String(16))

@@ -115,6 +115,16 @@ def sign_out(*, session: Session, web_session_id: uuid.UUID, now: datetime) -> N
     session.commit()
 
 
+def export_for_user(*, session: Session, user: User) -> list[WebSession]:
+    """Every workspace session the user opened, oldest first, for their export (never the
+    token's hash)."""
+    return list(
+        session.scalars(
+            select(WebSession).where(WebSession.user_id == user.id).order_by(WebSession.created_at)
+        )
+    )
+
+
 def erase_for_user(*, session: Session, user: User) -> None:
     """Part of account erasure: the user's workspace sessions go (no commit)."""
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))

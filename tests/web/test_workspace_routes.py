@@ -195,6 +195,20 @@ def test_signing_out_ends_the_session_at_once(client, session, therapist):
     assert client.get("/therapist/").status_code == 303
 
 
+def test_workspace_sessions_are_in_the_therapists_export(client, therapist):
+    response = sign_in(client, therapist.user)
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if "steady_workspace=" in c)
+    token = cookie.split(";")[0].split("=", 1)[1]
+    client.post("/therapist/logout", data={"csrf_token": csrf_token(client.get("/therapist/"))})
+
+    export = client.get("/v1/me/export", headers=therapist.headers)
+
+    [exported] = export.get_json()["workspace_sessions"]
+    assert exported["end_reason"] == "logout" and exported["ended_at"]
+    assert token not in export.get_data(as_text=True)
+    assert "token_hash" not in exported
+
+
 def test_a_deleted_account_has_no_session(client, session, therapist):
     signed_in(client, therapist.user)
     assert client.delete("/v1/me", headers=therapist.headers).status_code == 204
@@ -324,9 +338,9 @@ def test_no_active_grant_is_a_404_page_at_once(client, session, factory, therapi
     client.delete(f"/v1/couple/therapists/{grant['id']}", headers=second.headers)
     assert all_404()  # revoked
     other = factory.therapist()
-    grant_access(client, pair(factory), other)
-    _, _, theirs = pair(factory)
-    assert client.get(f"/therapist/couples/{theirs}").status_code == 404  # another couple
+    theirs = pair(factory)
+    grant_access(client, theirs, other)
+    assert client.get(f"/therapist/couples/{theirs[2]}").status_code == 404  # another's couple
     response = client.get(paths[0])
     assert "no longer shared with you" in page(response)
     denied = [a for a in log_actions(session, couple_id) if a[1] == "denied"]
