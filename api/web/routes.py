@@ -62,8 +62,9 @@ CONTENT_SECURITY_POLICY = (
 OPEN_ENDPOINTS = {"workspace.login_form", "workspace.login", "workspace.static"}
 
 
-class FormRefused(BadRequest):
-    """A POST without a valid CSRF token: refused before anything is read or changed."""
+class Refused(BadRequest):
+    """A request refused with a message of ours (a POST without a valid CSRF token, a period
+    not offered), before anything is read or changed."""
 
 
 @blp.record_once
@@ -127,7 +128,7 @@ def _check_csrf() -> None:
         binding=_csrf_binding(),
         token=request.form.get(csrf.FIELD),
     ):
-        raise FormRefused(
+        raise Refused(
             _(
                 "This form could not be accepted: it expired, or it did not come from this "
                 "page. Nothing was changed. Go back, reload the page and try again."
@@ -138,7 +139,7 @@ def _check_csrf() -> None:
 def _safe_next(target: str | None) -> str:
     """Only a path inside the workspace: never an open redirect."""
     default = url_for("workspace.overview")
-    if not target or len(target) > 1000 or "\\" in target:
+    if not target or len(target) > 1000 or "\\" in target or ".." in target:
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith(PREFIX + "/"):
@@ -236,7 +237,7 @@ def _domain_error(error: DomainError) -> Response:
 
 @blp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
-    if isinstance(error, FormRefused):
+    if isinstance(error, Refused):
         return _error_page(400, error.description)
     return _error_page(error.code or 500)
 
@@ -334,7 +335,7 @@ def _weeks() -> int:
         return pages.DEFAULT_WEEKS
     if raw.isdigit() and int(raw) in pages.WEEK_CHOICES:
         return int(raw)
-    raise FormRefused(_("Choose 4, 8, 12, 26 or 52 weeks."))
+    raise Refused(_("Choose 4, 8, 12, 26 or 52 weeks."))
 
 
 @blp.get("/")

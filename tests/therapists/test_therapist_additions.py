@@ -228,6 +228,7 @@ def test_assignments_show_who_answered_their_latest_rounds(
     client.post(
         f"/v1/couple/rounds/{rounds[1].id}/answers", headers=first.headers, json={"rating": 3}
     )
+    clock.advance(minutes=1)  # answered_by is in the order they answered
     client.post(
         f"/v1/couple/rounds/{rounds[1].id}/answers", headers=second.headers, json={"rating": 5}
     )
