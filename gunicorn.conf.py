@@ -1,7 +1,8 @@
 """gunicorn settings for Steady: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
-Every value can be overridden from the environment (WEB_CONCURRENCY, GUNICORN_THREADS, PORT,
-GUNICORN_TIMEOUT); the configuration is checked before any worker starts.
+Every value can be overridden from the environment (WEB_CONCURRENCY, GUNICORN_THREADS, HOST,
+PORT, GUNICORN_TIMEOUT, FORWARDED_ALLOW_IPS); the configuration is checked before any worker
+starts.
 """
 
 import multiprocessing
@@ -24,6 +25,10 @@ max_requests_jitter = 500
 # Access lines come from the app itself as JSON (method, route, status, request id).
 accesslog = None
 errorlog = "-"
+# Behind a reverse proxy: gunicorn believes X-Forwarded-Proto only from these addresses (set it
+# to the proxy's), and the app takes the client's address from X-Forwarded-For only when
+# TRUSTED_PROXIES says how many proxies append to it. Neither checks who sent X-Forwarded-For,
+# so listen where only the proxy can connect (HOST), or any client can name its own address.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 try:

@@ -7,14 +7,16 @@ import secrets
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import db, observability
 from api.auth import passwords
-from api.auth.context import authenticate_request
+from api.auth.context import CALLER_LOADER, authenticate_request, touch_session
 from api.config import check_config, load_config
 from api.errors import register_error_handlers
 from api.extensions import api, limiter, render_http_error
 from api.idempotency import hooks as idempotency_hooks
+from api.spec import ContractPlugin
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -61,23 +63,32 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         parallelism=app.config["ARGON2_PARALLELISM"],
     )
 
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # Each trusted proxy appends one X-Forwarded-For entry; ProxyFix takes the one the
+        # outermost trusted proxy wrote, so remote_addr (the rate limits' key, /metrics'
+        # loopback check) is the client's and entries a client forged further left are ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
     db.init_app(app)
     observability.init_app(app)
     idempotency = idempotency_hooks.IdempotencyPlugin()
-    api.init_app(app, spec_kwargs={"extra_plugins": [idempotency]})
+    api.init_app(app, spec_kwargs={"extra_plugins": [idempotency, ContractPlugin()]})
     limiter.init_app(app)
     register_error_handlers(app, render_http=render_http_error)
     _init_firebase_auth(app)
 
     from api.accounts.routes import blp as accounts_blp
+    from api.agreements.routes import blp as agreements_blp
     from api.auth.routes import blp as auth_blp
     from api.commitments.routes import blp as commitments_blp
     from api.gratitude.routes import blp as gratitude_blp
+    from api.journal.routes import blp as journal_blp
     from api.notifications.routes import blp as notifications_blp
     from api.ops.routes import blp as ops_blp
     from api.pairing.routes import blp as pairing_blp
     from api.progress.routes import blp as progress_blp
     from api.prompts.routes import blp as prompts_blp
+    from api.reassurance.routes import blp as reassurance_blp
     from api.therapists.routes import blp as therapists_blp
 
     for blueprint in (
@@ -89,8 +100,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         prompts_blp,
         gratitude_blp,
         commitments_blp,
+        agreements_blp,
+        reassurance_blp,
         progress_blp,
         therapists_blp,
+        journal_blp,
     ):
         api.register_blueprint(blueprint)
 
@@ -105,8 +119,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)
 
+    from api.pairing.context import load_caller
+
+    # The caller's couple is read with the caller, in one statement per request.
+    app.extensions[CALLER_LOADER] = load_caller
     app.before_request(_assign_request_id)
     app.before_request(authenticate_request)
+    app.teardown_request(touch_session)
     # After authentication: a stored answer is replayed only to its own, authorised caller.
     idempotency_hooks.init_app(app, idempotency)
     app.after_request(_echo_request_id)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, Uuid, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -63,7 +63,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
+# SQLite: how a transaction begins. IMMEDIATE takes the write lock up front: a deferred
+# transaction that read first fails at once ("database is locked") when it tries to write after
+# another writer committed, while an immediate one waits its turn (busy_timeout) — so anything
+# that may write begins IMMEDIATE. Reads begin DEFERRED, so they never queue behind a writer
+# (WAL lets readers and the one writer run together).
+SQLITE_BEGIN = "sqlite_begin"
+
+
+def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT semantics;
@@ -77,26 +85,49 @@ def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        # IMMEDIATE takes the write lock up front: a deferred transaction that read first fails
-        # at once ("database is locked") when it tries to write after another writer committed,
-        # while an immediate one waits its turn (busy_timeout). SQLite serves one writer anyway.
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def get_engine(url: str, echo: bool = False, *, sqlite_immediate: bool = True) -> Engine:
+    """One engine (and pool) per database URL per process; `sqlite_immediate=False` gives the
+    same pool with transactions that begin deferred (for sessions that only read)."""
+    engine = _engine(url, echo)
+    return engine if sqlite_immediate else reading(engine)
+
+
+def reading(engine: Engine) -> Engine:
+    """The engine for read-only work: on SQLite its transactions begin DEFERRED."""
+    return engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
 
 
 @lru_cache(maxsize=8)
-def get_engine(url: str, echo: bool = False, *, sqlite_immediate: bool = True) -> Engine:
-    """One engine (and pool) per database URL per process."""
+def _engine(url: str, echo: bool) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 5}
         )
-        _configure_sqlite(engine, immediate=sqlite_immediate)
+        _configure_sqlite(engine)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+# Set in a session's `info` while a request keeps all its work in one transaction (an
+# idempotent create on PostgreSQL): the use case's commit then only flushes, and the request
+# commits once it has stored its answer beside the work.
+HOLD_COMMIT = "steady_hold_commit"
+
+
+class RequestSession(Session):
+    def commit(self) -> None:
+        if self.info.get(HOLD_COMMIT):
+            self.flush()
+            return
+        super().commit()
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return sessionmaker(bind=engine, expire_on_commit=False, class_=RequestSession)
 
 
 def init_app(app) -> None:
@@ -107,23 +138,41 @@ def init_app(app) -> None:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = get_engine(url, app.config.get("SQL_ECHO", False))
     app.extensions["steady_db"] = make_session_factory(engine)
+    app.extensions["steady_db_read"] = make_session_factory(reading(engine))
 
     @app.teardown_appcontext
-    def _close_session(_exc):
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()
+    def _close_sessions(_exc):
+        for name in ("db_session", "db_write_session"):
+            session = g.pop(name, None)
+            if session is not None:
+                session.close()
 
 
 def session_factory() -> sessionmaker[Session]:
     return current_app.extensions["steady_db"]
 
 
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def db_session() -> Session:
-    """The request's session, opened on first use and closed at teardown."""
+    """The request's session, opened on first use and closed at teardown. A GET reads: on
+    SQLite its transaction begins deferred and never waits for the write lock."""
     if "db_session" not in g:
-        g.db_session = session_factory()()
+        reads = has_request_context() and request.method in _READS
+        g.db_session = current_app.extensions["steady_db_read" if reads else "steady_db"]()
     return g.db_session
+
+
+def write_session() -> Session:
+    """The session for a write that even a read request must make (a therapist's read writes
+    the access log): the request's own session when the request writes anyway, else a second
+    one that takes SQLite's write lock only for that short write."""
+    if not (has_request_context() and request.method in _READS):
+        return db_session()
+    if "db_write_session" not in g:
+        g.db_write_session = session_factory()()
+    return g.db_write_session
 
 
 Clock = Callable[[], datetime]
@@ -143,17 +192,25 @@ def skip_locked(stmt, session: Session):
     return stmt
 
 
-def insert_ignoring_conflicts(session: Session, model, values: dict, *, conflict_on: list[str]):
-    """INSERT ... ON CONFLICT DO NOTHING on either database; returns the new id or None."""
+def insert_ignoring_conflicts(
+    session: Session, model, values: dict, *, conflict_on: list[str], returning: bool = True
+):
+    """INSERT ... ON CONFLICT DO NOTHING on either database; returns the new id, or None when
+    the row existed (or when `returning` is off). The statement is built once per table."""
+    stmt = _insert_ignoring(
+        model.__table__, session.get_bind().dialect.name, tuple(conflict_on), returning
+    )
+    result = session.execute(stmt, values)
+    return result.scalar() if returning else None
+
+
+@lru_cache(maxsize=64)
+def _insert_ignoring(table, dialect_name: str, conflict_on: tuple[str, ...], returning: bool):
     from sqlalchemy.dialects import postgresql, sqlite
 
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return session.execute(
-        dialect.insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=conflict_on)
-        .returning(model.id)
-    ).scalar()
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict_on))
+    return stmt.returning(table.c.id) if returning else stmt
 
 
 def get_in_couple(session: Session, model, object_id, couple_id):

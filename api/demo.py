@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import timeutil
 from api.accounts.models import User
+from api.agreements import service as agreements_service
+from api.agreements.models import Agreement
 from api.auth import service as auth_service
 from api.auth.context import token_settings
 from api.commitments import service as commitments_service
@@ -38,6 +40,7 @@ from api.commitments.models import Commitment
 from api.db import now as clock_now
 from api.db import session_factory
 from api.gratitude import service as gratitude_service
+from api.journal import service as journal_service
 from api.notifications.dispatch import DEFAULT_BATCH_SIZE, dispatch_once
 from api.notifications.push import LogSender
 from api.pairing import service as pairing_service
@@ -45,6 +48,7 @@ from api.pairing.models import Couple
 from api.prompts import schedules as schedules_service
 from api.prompts import service as prompts_service
 from api.prompts.models import Schedule
+from api.reassurance import service as reassurance_service
 from api.therapists import service as therapists_service
 
 TIMEZONE = "Europe/Paris"
@@ -163,9 +167,125 @@ TEXT_MISSED_NOTES = (
 )
 WALK_KEPT_NOTES = ("Along the canal, forty minutes.", "Short one, it was cold.")
 WALK_MISSED_NOTES = ("Rain all afternoon, we stayed in.",)
+CHECK_IN_MESSAGES = {
+    "lunch": (
+        "Lunch at my desk, all good. Thinking of you.",
+        "Meeting ran long but I'm out now. How's your day?",
+        "Sandwich in the park. Sun's out!",
+        "Busy morning, calmer now. Love you.",
+    ),
+    "class": (
+        "Class done, walking to the metro.",
+        "Out now. We did the hard pose and I didn't fall over.",
+        "On my way home, see you in 30.",
+    ),
+}
+LATE_MESSAGES = (
+    "Stuck in a meeting, I'll message as soon as I'm out.",
+    "Client call overran, give me a bit.",
+    "Metro is stuck between stations.",
+    "Teacher kept us late, nearly done.",
+)
+REASSURANCE_NOTES = (
+    "Feeling a bit wobbly after today. Could use a word from you.",
+    "I know it's silly, but I'm spiralling a little about last night.",
+    "Quiet day between us and my brain is filling in the blanks.",
+    "Big presentation tomorrow and I'm anxious.",
+)
+REASSURANCE_ANSWERS = (
+    "Not silly at all. I love you, and nothing about last night changes that.",
+    "I'm right here. Busy day, but you're on my mind. Dinner together tonight?",
+    "We're good. Really. I'm proud of how you told me what you needed.",
+    "You've prepared so well. Whatever happens tomorrow, I'm in your corner.",
+    "I'm not going anywhere. Call you at lunch?",
+    "Thank you for asking instead of guessing. We're OK, I promise.",
+)
 ASSIGNMENT_TEXT = (
     "Before our next session: what is one moment this week when you felt your partner had "
     "your back?"
+)
+
+# Maya's journal: notes and thought records spread over the history (`at` is the share of it
+# gone by), the kind of reframing her therapist suggested. `share` says when she shares one
+# with Dr. Rivera: "written" as she writes it, "later" after a second look, None never.
+JOURNAL = (
+    {
+        "at": 0.08,
+        "hour": (22, 10),
+        "kind": "note",
+        "text": "First page. Dr. Rivera suggested writing things down when my head gets loud, "
+        "so here I am. Today was fine. Sam texted when he was on his way home and I noticed "
+        "how much calmer the evening felt.",
+        "feelings": (("hopeful", 55), ("nervous", 30)),
+    },
+    {
+        "at": 0.22,
+        "hour": (19, 5),
+        "kind": "thought_record",
+        "situation": "Sam hadn't texted by 18:45 and his phone went to voicemail.",
+        "thought": "He's annoyed with me after this morning and doesn't want to come home.",
+        "feelings": (("anxious", 85), ("hurt", 60)),
+        "evidence_for": "We were short with each other at breakfast.",
+        "evidence_against": "He said his meetings would run late this week. He has texted "
+        "every other evening, and he kissed me goodbye this morning.",
+        "balanced_thought": "He's probably stuck in the meeting he mentioned. This morning was "
+        "a small thing, and we're okay.",
+        "feelings_after": (("anxious", 40), ("hurt", 25)),
+        "share": "later",
+    },
+    {
+        "at": 0.35,
+        "hour": (21, 30),
+        "kind": "note",
+        "text": "A proper dinner, phones away. I told Sam about the job worry and he just "
+        "listened. I want to remember that it's okay to ask for what I need.",
+        "feelings": (("close", 70), ("relieved", 60)),
+    },
+    {
+        "at": 0.5,
+        "hour": (23, 15),
+        "kind": "thought_record",
+        "situation": "Sam went quiet after the call with his brother and went to bed early.",
+        "thought": "I've done something wrong and he's pulling away from me.",
+        "feelings": (("anxious", 75), ("lonely", 65)),
+        "evidence_for": "He didn't say goodnight the way he usually does.",
+        "evidence_against": "He told me the call was hard. He squeezed my hand when I asked "
+        "if he was okay. Being tired isn't about me.",
+        "balanced_thought": "He's carrying something of his own tonight. I can ask tomorrow "
+        "instead of guessing.",
+        "feelings_after": (("anxious", 35), ("lonely", 40)),
+        "share": "written",
+    },
+    {
+        "at": 0.62,
+        "hour": (8, 20),
+        "kind": "note",
+        "text": "Hard few days, but we talked it through on our walk. I said 'I get scared "
+        "when it goes quiet' out loud, and he didn't flinch. He said he'd rather know.",
+        "feelings": (("vulnerable", 60), ("relieved", 65)),
+    },
+    {
+        "at": 0.78,
+        "hour": (17, 50),
+        "kind": "thought_record",
+        "situation": "Sam read my message and didn't answer for two hours.",
+        "thought": "He's tired of how much I need him.",
+        "feelings": (("anxious", 60), ("ashamed", 45)),
+        "evidence_for": "I sent three messages in a row.",
+        "evidence_against": "He was at the gym, where he never looks at his phone. When he "
+        "answered he sent a heart and asked about my day.",
+        "balanced_thought": "A slow reply isn't a verdict. He answers when he can, and he "
+        "always has.",
+        "feelings_after": (("anxious", 25), ("ashamed", 20)),
+    },
+    {
+        "at": 0.92,
+        "hour": (21, 45),
+        "kind": "note",
+        "text": "I noticed today that I didn't check my phone once while Sam was out. Small, "
+        "but new. I'd like to tell Dr. Rivera.",
+        "feelings": (("proud", 70), ("calm", 60)),
+    },
 )
 
 
@@ -236,6 +356,7 @@ class DemoHistory:
         self.text_commitment: uuid.UUID | None = None
         self.walk_commitment: uuid.UUID | None = None
         self.one_off: uuid.UUID | None = None
+        self.agreements: dict[str, uuid.UUID] = {}
         self.grant_id: uuid.UUID | None = None
         # Only the worker's jobs and new schedules or commitments move the next job time.
         self.jobs_changed = True
@@ -244,6 +365,8 @@ class DemoHistory:
             "sam": _Bag(rng, COMMON_NOTES + NOTES_BY_SAM),
         }
         self.answers = _Bag(rng, GRATITUDE_ANSWERS)
+        self.reassurance_notes = _Bag(rng, REASSURANCE_NOTES)
+        self.reassurance_answers = _Bag(rng, REASSURANCE_ANSWERS)
         self.check_in_notes = {k: _Bag(rng, v) for k, v in CHECK_IN_NOTES.items()}
 
     # --- plumbing ------------------------------------------------------------------------------
@@ -270,8 +393,13 @@ class DemoHistory:
         remind = self.session.scalar(
             select(func.min(Commitment.next_reminder_at)).where(Commitment.couple_id == couple_id)
         )
+        agreement_jobs = self.session.execute(
+            select(func.min(Agreement.next_reminder_at), func.min(Agreement.next_nudge_at)).where(
+                Agreement.couple_id == couple_id
+            )
+        ).one()
         self._done()
-        due = [t for t in (fire, remind) if t is not None]
+        due = [t for t in (fire, remind, *agreement_jobs) if t is not None]
         return min(due) if due else None
 
     def run(self) -> None:
@@ -398,6 +526,33 @@ class DemoHistory:
         ).id
         self._done()
         self.counts["commitments"] += 2
+        # Check-in agreements: Sam at lunch on weekdays, Maya after her Tuesday and Thursday
+        # evening class.
+        self.agreements["lunch"] = agreements_service.create_agreement(
+            session=self.session,
+            couple=couple,
+            user=sam,
+            title="Check in at lunch",
+            days=WEEKDAYS_ONLY,
+            time=time(12, 30),
+            window_minutes=15,
+            remind_before_minutes=10,
+            now=local(day0, 13, 8),
+        ).id
+        self._done()
+        self.agreements["class"] = agreements_service.create_agreement(
+            session=self.session,
+            couple=couple,
+            user=maya,
+            title="Message when class is over",
+            days=["tue", "thu"],
+            time=time(21, 0),
+            window_minutes=20,
+            remind_before_minutes=5,
+            now=local(day0, 13, 9),
+        ).id
+        self._done()
+        self.counts["agreements"] += 2
 
         # The therapist joins over the first days: a code in session, Maya adds them, Sam
         # approves the next morning, then a weekly question of the therapist's own.
@@ -411,6 +566,10 @@ class DemoHistory:
         )
         for day in range(self.days + 1):
             self._plan_day(day, not_before=local(day0, 13, 10))
+        for page in JOURNAL:
+            # Never today: every page, and the sharing that follows it, is in the past.
+            on = self.start + timedelta(days=round(page["at"] * (self.days - 1)))
+            self.at(local(on, *page["hour"]), lambda when, page=page: self._write(when, page))
 
     def _link_code_and_add(self, when: datetime) -> None:
         assert self.people is not None
@@ -462,6 +621,51 @@ class DemoHistory:
             weeks=8,
             now=when,
         )
+        agreements_service.therapist_agreements(
+            session=self.session,
+            grant=self._access("agreements.read", "agreements", when),
+            limit=20,
+            cursor=None,
+            now=when,
+        )
+        journal_service.shared_entries(
+            session=self.session,
+            couple_id=self._access("journal.read", "journal", when).couple_id,
+            limit=20,
+            cursor=None,
+        )
+
+    def _write(self, when: datetime, page: dict) -> None:
+        """Maya writes in her journal; she shares a page with her therapist at once, after
+        reading it over, or not at all."""
+        assert self.people is not None
+        maya = self.people.maya
+        entry = journal_service.create_entry(
+            session=self.session,
+            user=maya,
+            kind=page["kind"],
+            **{name: page.get(name) for name in journal_service.TEXT_FIELDS},
+            feelings=[journal_service.Feeling(*f) for f in page["feelings"]],
+            feelings_after=[journal_service.Feeling(*f) for f in page.get("feelings_after", ())],
+            shared_with_therapist=page.get("share") == "written",
+            now=when,
+        )
+        self.counts["journal"] += 1
+        if page.get("share") == "written":
+            self.counts["journal_shared"] += 1
+        elif page.get("share") == "later":
+            self.at(when + timedelta(minutes=50), lambda t: self._share(t, entry.id))
+
+    def _share(self, when: datetime, entry_id: uuid.UUID) -> None:
+        assert self.people is not None
+        journal_service.update_entry(
+            session=self.session,
+            user=self.people.maya,
+            entry_id=entry_id,
+            shared_with_therapist=True,
+            now=when,
+        )
+        self.counts["journal_shared"] += 1
 
     def _access(self, action: str, tail: str, when: datetime):
         """The therapist's grant, checked and written to the access log as the API does."""
@@ -518,6 +722,17 @@ class DemoHistory:
         if d.weekday() == 6:  # Maya's Sunday walk at 16:00
             self._plan_check(plan, "walk", d, kept=0.4 if rough else 0.88, confirm=0.85, hour=16)
 
+        # Occurrences start once the agreements exist (made after lunch on the first day).
+        if d.weekday() < 5 and local(d, 12, 30) >= not_before:  # Sam, 12:30 on weekdays
+            self._plan_agreement(plan, "lunch", d, time(12, 30), window=15, rough=rough)
+        if d.weekday() in (1, 3):  # Maya's message after class, 21:00 Tuesday and Thursday
+            self._plan_agreement(plan, "class", d, time(21, 0), window=20, rough=rough)
+        # Maya asks for reassurance now and then, more in the rough week; Sam once in a while.
+        for who, chance in (("maya", 0.7 if rough else 0.3), ("sam", 0.06)):
+            if rng.random() < chance:
+                when = local(d, 9, 0) + timedelta(seconds=rng.randint(0, 11 * 3600))
+                plan(when, lambda t, who=who: self._ask_reassurance(t, who))
+
         if rng.random() < 0.12:  # now and then one of them asks a check-in on the spot
             who = rng.choice(("maya", "sam"))
             when = local(d, 12, 0) + timedelta(seconds=rng.randint(0, 6 * 3600))
@@ -525,6 +740,34 @@ class DemoHistory:
 
         if d.weekday() == 0 and day >= 7:  # the therapist looks in before Monday sessions
             plan(local(d, 9, 30), self._therapist_reads)
+
+    def _plan_agreement(
+        self, plan, which: str, d: date, at: time, *, window: int, rough: bool
+    ) -> None:
+        """Mostly on time; sometimes word sent ahead and a later check-in; now and then late,
+        and a few missed (the worker nudges the owner, and only the owner)."""
+        rng = self.rng
+        due = local(d, at.hour, at.minute)
+        roll = rng.random()
+        miss, notice, slow = (0.12, 0.22, 0.1) if rough else (0.04, 0.1, 0.06)
+        messages = CHECK_IN_MESSAGES[which]
+        message = rng.choice(messages) if rng.random() < 0.35 else None
+        if roll < miss:
+            return
+        if roll < miss + notice:
+            minutes = rng.choice((10, 15, 20, 30))
+            said = due - timedelta(seconds=rng.randint(5 * 60, 45 * 60))
+            excuse = rng.choice(LATE_MESSAGES) if rng.random() < 0.6 else None
+            plan(said, lambda t: self._running_late(t, which, minutes, excuse))
+            if rng.random() < 0.85:
+                came = due + timedelta(minutes=minutes, seconds=rng.randint(-300, 600))
+                plan(came, lambda t: self._check_in(t, which, message))
+            return
+        if roll < miss + notice + slow:
+            when = due + timedelta(minutes=window, seconds=rng.randint(60, 90 * 60))
+        else:
+            when = due + timedelta(seconds=rng.randint(-10 * 60, window * 60 - 1))
+        plan(when, lambda t: self._check_in(t, which, message))
 
     def _plan_check(
         self, plan, which: str, d: date, *, kept: float, confirm: float, hour: int
@@ -585,6 +828,76 @@ class DemoHistory:
             now=when,
         )
         self.counts["acknowledged"] += 1
+
+    def _agreement_owner(self, which: str) -> User:
+        assert self.people is not None
+        return self.people.sam if which == "lunch" else self.people.maya
+
+    def _check_in(self, when: datetime, which: str, message: str | None) -> None:
+        assert self.people is not None
+        agreements_service.check_in(
+            session=self.session,
+            couple=self.people.couple,
+            user=self._agreement_owner(which),
+            agreement_id=self.agreements[which],
+            message=message,
+            now=when,
+        )
+        self.counts["check_ins"] += 1
+
+    def _running_late(self, when: datetime, which: str, minutes: int, message: str | None) -> None:
+        assert self.people is not None
+        agreements_service.send_late_notice(
+            session=self.session,
+            couple=self.people.couple,
+            user=self._agreement_owner(which),
+            agreement_id=self.agreements[which],
+            minutes=minutes,
+            message=message,
+            now=when,
+        )
+        self.counts["late_notices"] += 1
+
+    def _ask_reassurance(self, when: datetime, who: str) -> None:
+        """One request; the partner answers within hours, or the asker says they are OK."""
+        assert self.people is not None
+        asker = getattr(self.people, who)
+        note = self.reassurance_notes.draw() if who == "maya" and self.rng.random() < 0.6 else None
+        request = reassurance_service.ask(
+            session=self.session, couple=self.people.couple, user=asker, note=note, now=when
+        )
+        self.counts["reassurance"] += 1
+        if self.rng.random() < 0.88:
+            text = self.reassurance_answers.draw()
+            delay = timedelta(seconds=self.rng.randint(4 * 60, 150 * 60))
+            self.at(when + delay, lambda t: self._answer_reassurance(t, asker, request.id, text))
+        else:
+            delay = timedelta(seconds=self.rng.randint(30 * 60, 3 * 3600))
+            self.at(when + delay, lambda t: self._withdraw_reassurance(t, asker, request.id))
+
+    def _answer_reassurance(
+        self, when: datetime, asker: User, request_id: uuid.UUID, text: str
+    ) -> None:
+        assert self.people is not None
+        reassurance_service.answer(
+            session=self.session,
+            couple=self.people.couple,
+            user=self._partner(asker),
+            request_id=request_id,
+            text=text,
+            now=when,
+        )
+        self.counts["reassured"] += 1
+
+    def _withdraw_reassurance(self, when: datetime, asker: User, request_id: uuid.UUID) -> None:
+        assert self.people is not None
+        reassurance_service.withdraw(
+            session=self.session,
+            couple=self.people.couple,
+            user=asker,
+            request_id=request_id,
+            now=when,
+        )
 
     def _commitment(self, which: str) -> uuid.UUID:
         commitment_id = {
@@ -780,7 +1093,12 @@ def demo_command(weeks: int, seed: int, password: str | None) -> None:
         f"{c['rounds']} rounds asked, {c['answers']} answers, {c['notes']} gratitude notes "
         f"({c['acknowledged']} acknowledged), {c['commitments']} commitments with "
         f"{c['checks_kept']} kept / {c['checks_missed']} missed checks "
-        f"({c['confirmed']} confirmed), {c['assignments']} therapist assignment."
+        f"({c['confirmed']} confirmed), {c['agreements']} check-in agreements with "
+        f"{c['check_ins']} check-ins and {c['late_notices']} running-late notices, "
+        f"{c['reassurance']} reassurance requests ({c['reassured']} answered), "
+        f"{c['assignments']} therapist assignment, "
+        f"{c['journal']} journal entries by Maya ({c['journal_shared']} shared with "
+        "Dr. Rivera)."
     )
     click.echo(f"Couple {couple_id}: Maya and Sam, with Dr. Rivera (summary_and_content).")
     click.echo("")

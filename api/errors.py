@@ -15,13 +15,21 @@ log = logging.getLogger("steady.errors")
 
 
 class ErrorSchema(ma.Schema):
-    """The error body: flask-smorest's shape plus a stable `reason`."""
+    """The error body: flask-smorest's shape plus a stable `reason` (open, like every response:
+    fields may be added)."""
 
-    code = ma.fields.Integer(required=True)
-    status = ma.fields.String(required=True)
-    message = ma.fields.String()
-    reason = ma.fields.String(required=True)
-    errors = ma.fields.Dict()
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    code = ma.fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    status = ma.fields.String(required=True, metadata={"description": "The status's phrase"})
+    message = ma.fields.String(required=True, metadata={"description": "For people; may change"})
+    reason = ma.fields.String(
+        required=True, metadata={"description": "Stable and snake_case: what clients switch on"}
+    )
+    errors = ma.fields.Dict(
+        metadata={"description": "On 422: the invalid fields by location, each with messages"}
+    )
 
 
 class DomainError(Exception):

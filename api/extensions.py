@@ -6,7 +6,7 @@ import math
 import time
 
 from flask import Response, request
-from flask_limiter import Limiter
+from flask_limiter import Limiter as _Limiter
 from flask_smorest import Api as _Api
 from werkzeug.exceptions import HTTPException
 
@@ -24,6 +24,17 @@ class Api(_Api):
 
     def handle_http_exception(self, error):
         return render_http_error(error)
+
+
+class Limiter(_Limiter):
+    """Consulted only by the views that declare a limit (`@limiter.limit` checks inside the
+    view it wraps). Steady sets no application-wide or default limits, so the check Flask-Limiter
+    also runs before every request would find nothing to count; it is left out."""
+
+    def init_app(self, app, *args, **kwargs) -> None:
+        super().init_app(app, *args, **kwargs)
+        checks = app.before_request_funcs.get(None, [])
+        app.before_request_funcs[None] = [f for f in checks if f != self._check_request_limit]
 
 
 api = Api()

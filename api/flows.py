@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 
 from api.accounts import service as accounts_service
 from api.accounts.models import Device, User
+from api.agreements import service as agreements_service
 from api.auth import service as auth_service
 from api.auth.models import AuthSession
 from api.commitments import service as commitments_service
 from api.gratitude import service as gratitude_service
 from api.idempotency import service as idempotency_service
+from api.journal import service as journal_service
 from api.notifications import service as notifications_service
 from api.notifications.models import Notification
 from api.pairing import service as pairing_service
@@ -28,6 +30,7 @@ from api.pairing.models import Couple
 from api.prompts import schedules as schedules_service
 from api.prompts import service as prompts_service
 from api.prompts.models import Prompt
+from api.reassurance import service as reassurance_service
 from api.therapists import service as therapists_service
 from api.web import sessions as web_sessions
 from api.web.models import WebSession
@@ -41,11 +44,13 @@ def _end_couple(session: Session, couple: Couple, now: datetime) -> None:
     notifications_service.cancel_for_couple(session=session, couple_id=couple.id, now=now)
     schedules_service.stop_couple_schedules(session=session, couple_id=couple.id)
     commitments_service.stop_couple_reminders(session=session, couple_id=couple.id)
+    agreements_service.stop_couple_agreements(session=session, couple_id=couple.id)
     therapists_service.end_couple_grants(session=session, couple_id=couple.id, now=now)
 
 
 def unpair(*, session: Session, user: User, now: datetime) -> None:
-    """Ends the couple for both partners; each keeps its history in their export."""
+    """Ends the couple for both partners; each keeps its history in their export, and their
+    journal, which was never the couple's."""
     couple = pairing_service.active_couple(session=session, user=user)
     _end_couple(session, couple, now)
     session.commit()
@@ -67,6 +72,9 @@ def erase_account(*, session: Session, user: User, now: datetime) -> None:
     prompts_service.erase_for_user(session=session, user=user)
     gratitude_service.erase_for_user(session=session, user=user)
     commitments_service.erase_for_user(session=session, user=user)
+    agreements_service.erase_for_user(session=session, user=user)
+    reassurance_service.erase_for_user(session=session, user=user)
+    journal_service.erase_for_user(session=session, user=user)
     idempotency_service.erase_for_user(session=session, user_id=user.id)
     auth_service.erase_for_user(session=session, user=user)
     web_sessions.erase_for_user(session=session, user=user)
@@ -88,6 +96,8 @@ class CoupleExport:
     rounds: list[prompts_service.RoundView]
     gratitude: list[gratitude_service.ExportedNote]
     commitments: list[commitments_service.ExportedCommitment]
+    agreements: list[agreements_service.ExportedAgreement]
+    reassurance: list[reassurance_service.ExportedRequest]
     therapist_grants: list[therapists_service.GrantView]
 
 
@@ -104,6 +114,7 @@ class UserExport:
     couples: list[CoupleExport]
     prompts: list[Prompt]
     workspace_sessions: list[WebSession]
+    journal: list[journal_service.EntryView]
 
 
 def _export_couple(session: Session, couple: Couple, user: User) -> CoupleExport:
@@ -119,6 +130,8 @@ def _export_couple(session: Session, couple: Couple, user: User) -> CoupleExport
         rounds=prompts_service.export_couple(**scope),
         gratitude=gratitude_service.export_couple(**scope),
         commitments=commitments_service.export_couple(**scope),
+        agreements=agreements_service.export_couple(**scope),
+        reassurance=reassurance_service.export_couple(**scope),
         therapist_grants=therapists_service.export_grants(session=session, couple_id=couple.id),
     )
 
@@ -139,4 +152,5 @@ def export_data(*, session: Session, user: User) -> UserExport:
         ],
         prompts=prompts_service.export_prompts(session=session, user=user),
         workspace_sessions=web_sessions.export_for_user(session=session, user=user),
+        journal=journal_service.export_for_user(session=session, user=user),
     )

@@ -6,6 +6,7 @@ partners write to each other.
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import json
 import logging
@@ -137,10 +138,21 @@ class OutboxCollector:
 def _metrics_allowed() -> bool:
     token = current_app.config.get("METRICS_TOKEN")
     if token:
-        return request.headers.get("Authorization", "") == f"Bearer {token}"
+        presented = request.headers.get("Authorization", "")
+        return hmac.compare_digest(presented.encode(), f"Bearer {token}".encode())
+    if current_app.config["STEADY_ENV"] == "production":
+        # Start-up refuses production without a token; never fall back to trusting addresses.
+        return False
     # Without a token, only the machine itself (a local Prometheus, an SSH tunnel) may scrape.
+    # Behind a proxy on the same host every connection comes from loopback, so the client the
+    # trusted proxies name (remote_addr after ProxyFix) must be local as well as the peer.
+    peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR")
+    return _is_loopback(request.remote_addr) and _is_loopback(peer or request.remote_addr)
+
+
+def _is_loopback(address: str | None) -> bool:
     try:
-        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+        return ipaddress.ip_address(address or "").is_loopback
     except ValueError:
         return False
 

@@ -94,13 +94,16 @@ def count_due(
     last: date,
     today: date,
     now: datetime,
+    grace: timedelta = timedelta(0),
 ) -> int:
     """Due occurrences dated `first`..`last`: the rule every figure counts by.
 
     - nothing before the start date, nothing after `today`;
     - every scheduled date counts, in constant time however long the range;
     - a recorded date counts even when the schedule has changed since;
-    - today's occurrence is not (yet) due while its due instant is ahead, unless recorded.
+    - an unrecorded occurrence is not (yet) due while its due instant + `grace` is ahead: with
+      no grace that is today's while its time has not come; a grace (a check-in window) keeps
+      it pending until the window ends, and a window may cross midnight, so yesterday's too.
     """
     first, last = max(first, rec.start_date), min(last, today)
     if last < first:
@@ -110,13 +113,14 @@ def count_due(
     else:
         due = timeutil.count_due_dates(start=first, end=last, days=rec.weekdays)
     due += sum(first <= day <= last and not rec.is_due(day) for day in recorded)
-    if (
-        first <= today <= last
-        and today not in recorded
-        and rec.is_due(today)
-        and rec.due_instant(today) > now
-    ):
-        due -= 1
+    for day in (today, today - _ONE_DAY):
+        if (
+            first <= day <= last
+            and day not in recorded
+            and rec.is_due(day)
+            and rec.due_instant(day) + grace > now
+        ):
+            due -= 1
     return due
 
 

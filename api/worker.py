@@ -70,6 +70,7 @@ class Worker:
                 now=self.clock(),
                 batch_size=self.batch_size,
                 lease=self.lease,
+                clock=self.clock,
             )
             totals.add(stats)
             # Stop between batches, never inside one: a claimed batch is always recorded.
@@ -111,10 +112,16 @@ class Worker:
 
 def registered_jobs() -> list[Job]:
     """The materialisers of every domain that schedules work."""
+    from api.agreements import service as agreements_service
     from api.commitments import service as commitments_service
     from api.prompts import schedules as schedules_service
 
-    return [schedules_service.materialise_due_schedules, commitments_service.send_due_reminders]
+    return [
+        schedules_service.materialise_due_schedules,
+        commitments_service.send_due_reminders,
+        agreements_service.send_due_reminders,
+        agreements_service.send_due_nudges,
+    ]
 
 
 def build_worker(app: Flask) -> Worker:
@@ -123,6 +130,7 @@ def build_worker(app: Flask) -> Worker:
         sender=app.extensions.get("steady_push_sender") or make_sender(app.config),
         clock=app.config.get("CLOCK") or utcnow,
         jobs=registered_jobs(),
+        lease=timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"]),
         retention=RetentionPolicy(
             notifications=timedelta(days=app.config["NOTIFICATION_RETENTION_DAYS"]),
             expired_codes=timedelta(days=app.config["INVITE_RETENTION_DAYS"]),

@@ -69,6 +69,9 @@ MIX = (  # a partner's app: mostly reads, some writes
 )
 HEALTHZ = "GET /healthz"
 ENDPOINTS = [name for name, _ in MIX]
+# The reads again, half of them revalidating an ETag the partner already holds.
+REVALIDATE_SUFFIX = " (½ If-None-Match)"
+REVALIDATED = [e + REVALIDATE_SUFFIX for e in ENDPOINTS if e.startswith("GET ")]
 
 
 # --- the dataset -------------------------------------------------------------------------------
@@ -174,6 +177,7 @@ class Server:
             "DATABASE_URL": url,
             "SECRET_KEY": secret,
             "RATELIMIT_ENABLED": "0",
+            "METRICS_TOKEN": secrets.token_urlsafe(24),
             "ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL_SECONDS),
             "STEADY_ENV": environment,
             "PUSH_BACKEND": "log",
@@ -286,7 +290,7 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, raw: bytes) -> tuple[int, bytes]:
+    async def request(self, raw: bytes) -> tuple[int, bytes, dict[str, str]]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
@@ -311,7 +315,7 @@ class Connection:
             body = await self.reader.readexactly(int(headers.get("content-length", "0")))
         if headers.get("connection", "").lower() == "close":
             await self.close()
-        return status, body
+        return status, body, headers
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -323,11 +327,18 @@ class Connection:
         self.reader = self.writer = None
 
 
-def build(method: str, path: str, token: str | None, body: object | None) -> bytes:
+def build(
+    method: str,
+    path: str,
+    token: str | None,
+    body: object | None,
+    headers: dict[str, str] | None = None,
+) -> bytes:
     payload = b"" if body is None else json.dumps(body).encode()
     head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
     if token:
         head.append(f"Authorization: Bearer {token}")
+    head += [f"{name}: {value}" for name, value in (headers or {}).items()]
     if body is not None:
         head += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + payload
@@ -335,31 +346,40 @@ def build(method: str, path: str, token: str | None, body: object | None) -> byt
 
 class Requests:
     """Makes the next request of each endpoint for a random partner; None when the open
-    rounds for answers have run out."""
+    rounds for answers have run out. POSTs carry an Idempotency-Key, as the apps send. With
+    `revalidate`, half the GETs carry the ETag the same partner last got for that path, as an
+    app refreshing a screen does (a 304 then counts as answered)."""
 
     def __init__(self, dataset: Dataset, rng: random.Random):
         self.dataset = dataset
         self.rng = rng
         self.exhausted = False
+        self.revalidate = False
+        self.etags: dict[tuple[str, str], str] = {}
 
     def token(self) -> str:
         return self.rng.choice(self.dataset.tokens)
 
-    def make(self, endpoint: str) -> tuple[bytes, int] | None:
+    def make(self, endpoint: str) -> tuple[bytes, set[int], tuple[str, str] | None] | None:
         if endpoint == HEALTHZ:
-            return build("GET", "/healthz", None, None), 200
+            return build("GET", "/healthz", None, None), {200}, None
         if endpoint.startswith("GET "):
-            return build("GET", endpoint[4:], self.token(), None), 200
+            token, path = self.token(), endpoint[4:]
+            headers = {}
+            if self.revalidate and self.rng.random() < 0.5 and (token, path) in self.etags:
+                headers["If-None-Match"] = self.etags[(token, path)]
+            return build("GET", path, token, None, headers), {200, 304}, (token, path)
+        key = {"Idempotency-Key": uuid.uuid4().hex}
         if endpoint == "POST /v1/couple/gratitude":
             body = {"text": "Thank you for picking me up, it made my day."}
-            return build("POST", "/v1/couple/gratitude", self.token(), body), 201
+            return build("POST", "/v1/couple/gratitude", self.token(), body, key), {201}, None
         if not self.dataset.answer_slots:
             self.exhausted = True
             return None
         token_index, round_id, kind = self.dataset.answer_slots.pop()
         body = {"rating": 4} if kind == "check_in" else {"text": "Your hug this morning."}
         path = f"/v1/couple/rounds/{round_id}/answers"
-        return build("POST", path, self.dataset.tokens[token_index], body), 201
+        return build("POST", path, self.dataset.tokens[token_index], body, key), {201}, None
 
 
 @dataclass
@@ -371,6 +391,7 @@ class Result:
     client_cpu: float = 0.0
     server_cpu: float = 0.0
     machine_busy: float = 0.0
+    not_modified: int = 0
 
 
 async def drive(
@@ -395,15 +416,20 @@ async def drive(
                 made = requests.make(endpoint)
                 if made is None:
                     return
-                raw, expected = made
+                raw, expected, cache_key = made
                 started = time.perf_counter()
+                headers: dict[str, str] = {}
                 try:
-                    status, body = await conn.request(raw)
+                    status, body, headers = await conn.request(raw)
                 except (OSError, asyncio.IncompleteReadError) as exc:
                     await conn.close()
                     status, body = 0, repr(exc).encode()
                 latency = time.perf_counter() - started
-                if status == expected:
+                if cache_key is not None and "etag" in headers:
+                    requests.etags[cache_key] = headers["etag"]
+                if status == 304:
+                    result.not_modified += 1
+                if status in expected:
                     result.latencies.setdefault(endpoint, []).append(latency)
                 else:
                     result.errors[endpoint] = result.errors.get(endpoint, 0) + 1
@@ -437,9 +463,10 @@ def row(label: str, result: Result, endpoint: str, baseline: float | None) -> st
     lat = result.latencies.get(endpoint, [])
     rps = len(lat) / result.elapsed
     ratio = f"{rps / baseline:10.2f}" if baseline else f"{'':>10}"
+    cpu = f"{server_ms_per_request(result):9.2f}" if baseline is not None else f"{'':>9}"
     return (
-        f"  {label:<40}{rps:9.1f}{percentile(lat, 0.5) * 1000:9.1f}"
-        f"{percentile(lat, 0.99) * 1000:9.1f}{result.errors.get(endpoint, 0):8d}{ratio}"
+        f"  {label:<46}{rps:9.1f}{percentile(lat, 0.5) * 1000:9.1f}"
+        f"{percentile(lat, 0.99) * 1000:9.1f}{result.errors.get(endpoint, 0):8d}{ratio}{cpu}"
     )
 
 
@@ -468,7 +495,8 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, dic
     workers = args.sqlite_workers if name == "SQLite" else args.workers
     # The project refuses SQLite under several gunicorn workers in production (one writer).
     environment = "development" if name == "SQLite" and workers > 1 else "production"
-    ratios: dict[str, dict[int, float]] = {e: {} for e in ENDPOINTS}
+    ratios: dict[str, dict[int, float]] = {e: {} for e in [*ENDPOINTS, *REVALIDATED]}
+    p99s: dict[str, dict[int, float]] = {e: {} for e in [*ENDPOINTS, *REVALIDATED]}
     server = Server(
         url=url,
         secret=secret,
@@ -500,13 +528,15 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, dic
         for concurrency in args.concurrency:
             print(
                 f"\n{name} · concurrency {concurrency} · {args.duration:g} s per run\n"
-                f"  {'endpoint':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
-                f"{'/healthz':>10}",
+                f"  {'endpoint':<46}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+                f"{'/healthz':>10}{'CPU ms':>9}",
                 flush=True,
             )
             notes = []
             baseline = None
-            for endpoint in [HEALTHZ, *ENDPOINTS]:
+            for label in [HEALTHZ, *ENDPOINTS, *REVALIDATED]:
+                endpoint = label.removesuffix(REVALIDATE_SUFFIX)
+                requests.revalidate = label in REVALIDATED
                 result = asyncio.run(
                     drive(
                         server.port,
@@ -517,15 +547,22 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, dic
                         server=server,
                     )
                 )
+                requests.revalidate = False
+                lat = result.latencies.get(endpoint, [])
                 if endpoint == HEALTHZ:
-                    baseline = len(result.latencies.get(HEALTHZ, [])) / result.elapsed
+                    baseline = len(lat) / result.elapsed
                 else:
-                    rps = len(result.latencies.get(endpoint, [])) / result.elapsed
-                    ratios[endpoint][concurrency] = rps / baseline if baseline else float("nan")
-                print(row(endpoint, result, endpoint, baseline), flush=True)
-                notes.append(f"    {endpoint}: {cpu_note(result)}")
+                    ratios[label][concurrency] = len(lat) / result.elapsed / baseline
+                    p99s[label][concurrency] = percentile(lat, 0.99) * 1000
+                print(row(label, result, endpoint, baseline), flush=True)
+                share = (
+                    f", {result.not_modified / max(len(lat), 1):.0%} answered 304"
+                    if (label in REVALIDATED)
+                    else ""
+                )
+                notes.append(f"    {label}: {cpu_note(result)}{share}")
                 if endpoint in result.samples:
-                    notes.append(f"    {endpoint}: first error: {result.samples[endpoint]}")
+                    notes.append(f"    {label}: first error: {result.samples[endpoint]}")
             result = asyncio.run(
                 drive(
                     server.port,
@@ -555,7 +592,7 @@ def run_database(name: str, url: str, args: argparse.Namespace) -> dict[str, dic
     finally:
         server.stop()
         print(server.problems())
-    return ratios
+    return {"ratio": ratios, "p99": p99s}
 
 
 def main() -> None:
@@ -608,7 +645,7 @@ def main() -> None:
         f"mix weights {dict(MIX)}",
         flush=True,
     )
-    summary: dict[str, dict[str, dict[int, float]]] = {}
+    summary: dict[str, dict[str, dict[str, dict[int, float]]]] = {}
     if args.database in ("sqlite", "both"):
         scratch = tempfile.mkdtemp()
         try:
@@ -622,15 +659,20 @@ def main() -> None:
         else:
             summary["PostgreSQL"] = run_database("PostgreSQL", args.postgres_url, args)
 
-    print("\nendpoint req/s ÷ /healthz req/s at the same concurrency (read endpoints aim ≥ 0.5)")
     header = "".join(f"{'c=' + str(c):>8}" for c in args.concurrency)
-    for name, ratios in summary.items():
-        print(f"  {name:<40}{header}")
-        for endpoint in ENDPOINTS:
-            cells = "".join(
-                f"{ratios[endpoint].get(c, float('nan')):8.2f}" for c in args.concurrency
-            )
-            print(f"    {endpoint:<38}{cells}")
+    for figure, title in (
+        ("ratio", "endpoint req/s ÷ /healthz req/s at the same concurrency"),
+        ("p99", "p99 latency, ms"),
+    ):
+        print(f"\n{title}")
+        for name, figures in summary.items():
+            print(f"  {name:<50}{header}")
+            for endpoint in [*ENDPOINTS, *REVALIDATED]:
+                cells = "".join(
+                    f"{figures[figure][endpoint].get(c, float('nan')):8.2f}"
+                    for c in args.concurrency
+                )
+                print(f"    {endpoint:<48}{cells}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from marshmallow import fields, validate
 
 from api.accounts.models import PLATFORMS
 from api.web.models import END_REASONS
+from schemas.agreements import ExportAgreementSchema
 from schemas.commitments import ExportCommitmentSchema
 from schemas.common import (
     LOCALE_RE,
@@ -15,19 +16,21 @@ from schemas.common import (
     Timezone,
 )
 from schemas.gratitude import ExportGratitudeSchema
+from schemas.journal import JournalEntrySchema
 from schemas.notifications import ExportNotificationSchema, NotificationSettingsSchema
 from schemas.prompts import ExportPromptSchema, ExportRoundSchema
+from schemas.reassurance import ExportReassuranceSchema
 from schemas.therapists import ExportGrantSchema
 
 
-class UserSchema(StrictSchema):
+class UserSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     email = fields.String(dump_only=True, allow_none=True)
     display_name = fields.String(dump_only=True)
     role = fields.String(dump_only=True)
     timezone = fields.String(dump_only=True)
     locale = fields.String(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)
 
 
 class UserUpdateSchema(StrictSchema):
@@ -42,24 +45,24 @@ class DeviceCreateSchema(StrictSchema):
     app_version = fields.String(validate=validate.Length(min=1, max=50), allow_none=True)
 
 
-class DeviceSchema(StrictSchema):
+class DeviceSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     platform = fields.String(dump_only=True)
     app_version = fields.String(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
-    last_seen_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)
+    last_seen_at = Instant(dump_only=True)
 
 
 class DevicePageSchema(PageSchema):
     items = fields.List(fields.Nested(DeviceSchema), required=True)
 
 
-class ExportSessionSchema(StrictSchema):
+class ExportSessionSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     device_name = fields.String(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
-    last_used_at = fields.DateTime(dump_only=True)
-    ended_at = fields.DateTime(dump_only=True, allow_none=True, attribute="revoked_at")
+    created_at = Instant(dump_only=True)
+    last_used_at = Instant(dump_only=True)
+    ended_at = Instant(dump_only=True, allow_none=True, attribute="revoked_at")
 
 
 class ExportWorkspaceSessionSchema(ResponseSchema):
@@ -76,25 +79,38 @@ class ExportWorkspaceSessionSchema(ResponseSchema):
     )
 
 
-class ExportPartnerSchema(StrictSchema):
+class ExportPartnerSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     display_name = fields.String(dump_only=True)
 
 
-class ExportCoupleSchema(StrictSchema):
+class ExportCoupleSchema(ResponseSchema):
     """A couple the user has been in, current or ended (`api.flows.CoupleExport`)."""
 
     id = fields.UUID(dump_only=True)
-    since = fields.DateTime(dump_only=True)
-    ended_at = fields.DateTime(dump_only=True, allow_none=True)
+    since = Instant(dump_only=True)
+    ended_at = Instant(dump_only=True, allow_none=True)
     partner = fields.Nested(ExportPartnerSchema, dump_only=True, allow_none=True)
     rounds = fields.List(fields.Nested(ExportRoundSchema), dump_only=True)
     gratitude = fields.List(fields.Nested(ExportGratitudeSchema), dump_only=True)
     commitments = fields.List(fields.Nested(ExportCommitmentSchema), dump_only=True)
+    agreements = fields.List(
+        fields.Nested(ExportAgreementSchema),
+        dump_only=True,
+        metadata={"description": "The user's own agreements, with their check-ins and notices"},
+    )
+    reassurance = fields.List(
+        fields.Nested(ExportReassuranceSchema),
+        dump_only=True,
+        metadata={
+            "description": "Requests the user asked (with the partner's answer) and was asked "
+            "(with their own answer)"
+        },
+    )
     therapist_grants = fields.List(fields.Nested(ExportGrantSchema), dump_only=True)
 
 
-class ExportSchema(StrictSchema):
+class ExportSchema(ResponseSchema):
     """Everything the user wrote or that is about them (`api.flows.UserExport`); sections grow
     with the product."""
 
@@ -109,6 +125,11 @@ class ExportSchema(StrictSchema):
         fields.Nested(ExportWorkspaceSessionSchema),
         required=True,
         metadata={"description": "Sign-ins to the therapist workspace (therapists only)"},
+    )
+    journal = fields.List(
+        fields.Nested(JournalEntrySchema),
+        required=True,
+        metadata={"description": "Your journal, oldest first, shared or not"},
     )
 
 

@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 
 from api.accounts.models import ROLES
 from schemas.accounts import UserSchema
-from schemas.common import Email, PageSchema, StrictSchema, Timezone
+from schemas.common import Email, Instant, PageSchema, ResponseSchema, StrictSchema, Timezone
 
 Password = lambda: fields.String(  # noqa: E731
     required=True, validate=validate.Length(min=10, max=256), load_only=True
@@ -38,7 +38,7 @@ class RefreshSchema(StrictSchema):
     )
 
 
-class TokenPairSchema(StrictSchema):
+class TokenPairSchema(ResponseSchema):
     user = fields.Nested(UserSchema, dump_only=True)
     access_token = fields.String(dump_only=True)
     refresh_token = fields.String(dump_only=True)
@@ -46,11 +46,11 @@ class TokenPairSchema(StrictSchema):
     expires_in = fields.Integer(dump_only=True)
 
 
-class SessionSchema(StrictSchema):
+class SessionSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     device_name = fields.String(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
-    last_used_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)
+    last_used_at = Instant(dump_only=True)
     current = fields.Boolean(dump_only=True)
 
 

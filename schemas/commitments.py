@@ -3,11 +3,19 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import LocalTime, PageQueryArgsSchema, PageSchema, StrictSchema, Timezone
+from schemas.common import (
+    Instant,
+    LocalTime,
+    PageQueryArgsSchema,
+    PageSchema,
+    ResponseSchema,
+    StrictSchema,
+    Timezone,
+)
 from schemas.prompts import TIME_DOC, Days
 
 
-class CommitmentSchema(StrictSchema):
+class CommitmentSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     owner_id = fields.UUID(dump_only=True)
     title = fields.String(dump_only=True)
@@ -17,11 +25,11 @@ class CommitmentSchema(StrictSchema):
     due_time = LocalTime(dump_only=True, metadata=TIME_DOC)
     timezone = fields.String(dump_only=True)
     remind_before_minutes = fields.Integer(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)
+    updated_at = Instant(dump_only=True)
     kept_rate_28d = fields.Float(dump_only=True, allow_none=True)
     current_streak = fields.Integer(dump_only=True)
-    next_due_at = fields.DateTime(dump_only=True, allow_none=True)
+    next_due_at = Instant(dump_only=True, allow_none=True)
 
 
 def _either_days_or_date(data):
@@ -69,14 +77,14 @@ class CommitmentPageSchema(PageSchema):
     items = fields.List(fields.Nested(CommitmentSchema), required=True)
 
 
-class CheckSchema(StrictSchema):
+class CheckSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     commitment_id = fields.UUID(dump_only=True)
     date = fields.Date(dump_only=True)
     status = fields.String(dump_only=True, metadata={"enum": ["kept", "missed"]})
     note = fields.String(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
-    confirmed_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = Instant(dump_only=True)
+    confirmed_at = Instant(dump_only=True, allow_none=True)
 
 
 class CheckCreateSchema(StrictSchema):
@@ -91,14 +99,14 @@ class CheckPageSchema(PageSchema):
     items = fields.List(fields.Nested(CheckSchema), required=True)
 
 
-class ExportCheckSchema(StrictSchema):
+class ExportCheckSchema(ResponseSchema):
     date = fields.Date(dump_only=True)
     status = fields.String(dump_only=True, metadata={"enum": ["kept", "missed"]})
     note = fields.String(dump_only=True, allow_none=True)
-    confirmed_at = fields.DateTime(dump_only=True, allow_none=True)
+    confirmed_at = Instant(dump_only=True, allow_none=True)
 
 
-class ExportCommitmentSchema(StrictSchema):
+class ExportCommitmentSchema(ResponseSchema):
     """One of the owner's commitments (`api.commitments.service.ExportedCommitment`)."""
 
     id = fields.UUID(dump_only=True, attribute="commitment.id")
@@ -110,5 +118,5 @@ class ExportCommitmentSchema(StrictSchema):
     date = fields.Date(dump_only=True, allow_none=True, attribute="commitment.date")
     due_time = LocalTime(dump_only=True, attribute="commitment.due_time", metadata=TIME_DOC)
     timezone = fields.String(dump_only=True, attribute="commitment.timezone")
-    created_at = fields.DateTime(dump_only=True, attribute="commitment.created_at")
+    created_at = Instant(dump_only=True, attribute="commitment.created_at")
     checks = fields.List(fields.Nested(ExportCheckSchema), dump_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 import zoneinfo
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import marshmallow as ma
@@ -86,16 +86,41 @@ class StrictSchema(ma.Schema):
 
 
 class ResponseSchema(ma.Schema):
-    """Base of every response schema: what the server writes. Clients ignore fields they do not
-    know, so fields can be added without a new version: response schemas stay open (unknown
-    fields are not refused, and the spec does not close them)."""
+    """Base of every response schema: what the server writes.
+
+    - Every field is always present (it may be null where it allows None), so the spec lists
+      every field as `required` and generated clients need no guards; a field that can be left
+      out says so with `metadata={"optional": True}`.
+    - Clients ignore fields they do not know, so fields can be added without a new version:
+      response schemas stay open (the spec does not set `additionalProperties: false`).
+    """
 
     class Meta:
         unknown = ma.EXCLUDE
 
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        super().on_bind_field(field_name, field_obj)
+        if not field_obj.metadata.get("optional"):
+            field_obj.required = True
+
 
 class Instant(fields.DateTime):
-    """An instant in a response, always in UTC; the one field that formats instants."""
+    """An instant: written as `YYYY-MM-DDTHH:MM:SS.sssZ` (UTC, milliseconds, what
+    JavaScript's `toISOString()` writes) — the one place instants are formatted; read from any
+    RFC 3339 instant with an offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not instants")
+        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        if instant.tzinfo is None:
+            raise ma.ValidationError("An instant needs an offset, like Z or +02:00.")
+        return instant.astimezone(UTC)
 
 
 def _cursor_serializer() -> URLSafeSerializer:
@@ -135,8 +160,12 @@ class PageQueryArgsSchema(StrictSchema):
     cursor = CursorField(load_default=None, metadata={"maxLength": MAX_CURSOR_LENGTH})
 
 
-class PageSchema(ma.Schema):
-    next_cursor = CursorField(allow_none=True, required=True)
+class PageSchema(ResponseSchema):
+    next_cursor = CursorField(
+        allow_none=True,
+        dump_only=True,
+        metadata={"description": "Pass as `cursor` for the next page; null on the last one."},
+    )
 
 
 LOCAL_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from schemas.common import PageQueryArgsSchema, PageSchema, StrictSchema
+from schemas.common import Instant, PageQueryArgsSchema, PageSchema, ResponseSchema, StrictSchema
 
 
-class GratitudeSchema(StrictSchema):
+class GratitudeSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     author_id = fields.UUID(dump_only=True)
     recipient_id = fields.UUID(dump_only=True, allow_none=True)
     text = fields.String(dump_only=True)
     reaction = fields.String(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
-    acknowledged_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = Instant(dump_only=True)
+    acknowledged_at = Instant(dump_only=True, allow_none=True)
 
 
 class GratitudeCreateSchema(StrictSchema):
@@ -33,10 +33,10 @@ class GratitudePageSchema(PageSchema):
     items = fields.List(fields.Nested(GratitudeSchema), required=True)
 
 
-class ExportGratitudeSchema(StrictSchema):
+class ExportGratitudeSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     direction = fields.String(dump_only=True, metadata={"enum": ["sent", "received"]})
     text = fields.String(dump_only=True)
     reaction = fields.String(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
-    acknowledged_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = Instant(dump_only=True)
+    acknowledged_at = Instant(dump_only=True, allow_none=True)

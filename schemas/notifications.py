@@ -5,10 +5,17 @@ from marshmallow import fields, validate
 
 from api.notifications.models import KINDS
 from api.notifications.service import public_status
-from schemas.common import LOCAL_TIME_DOC, LocalTime, PageSchema, StrictSchema
+from schemas.common import (
+    LOCAL_TIME_DOC,
+    Instant,
+    LocalTime,
+    PageSchema,
+    ResponseSchema,
+    StrictSchema,
+)
 
 
-class QuietHoursSchema(StrictSchema):
+class QuietHoursUpdateSchema(StrictSchema):
     start = LocalTime(
         required=True,
         metadata={**LOCAL_TIME_DOC, "example": "22:00"},
@@ -24,8 +31,8 @@ class QuietHoursSchema(StrictSchema):
             raise ma.ValidationError("start and end must differ.", "end")
 
 
-class NotificationSettingsSchema(StrictSchema):
-    quiet_hours = fields.Nested(QuietHoursSchema, required=True, allow_none=True)
+class NotificationSettingsUpdateSchema(StrictSchema):
+    quiet_hours = fields.Nested(QuietHoursUpdateSchema, required=True, allow_none=True)
     daily_cap = fields.Integer(required=True, validate=validate.Range(min=1, max=50))
     kinds = fields.Dict(
         keys=fields.String(validate=validate.OneOf(KINDS)),
@@ -35,9 +42,32 @@ class NotificationSettingsSchema(StrictSchema):
     )
 
 
-class NotificationSchema(StrictSchema):
+class QuietHoursSchema(ResponseSchema):
+    start = LocalTime(dump_only=True, metadata={**LOCAL_TIME_DOC, "example": "22:00"})
+    end = LocalTime(dump_only=True, metadata={**LOCAL_TIME_DOC, "example": "08:00"})
+
+
+class NotificationSettingsSchema(ResponseSchema):
+    quiet_hours = fields.Nested(QuietHoursSchema, dump_only=True, allow_none=True)
+    daily_cap = fields.Integer(dump_only=True)
+    kinds = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(KINDS)),
+        values=fields.Boolean(),
+        dump_only=True,
+        metadata={"description": "Whether each kind is pushed; every kind is listed."},
+    )
+
+
+class DeliverAfter(Instant):
+    """A pending notification's next attempt; null once it is no longer pending."""
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return obj.next_attempt_at if public_status(obj.status) == "pending" else None
+
+
+class NotificationSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
-    kind = fields.String(dump_only=True)
+    kind = fields.String(dump_only=True, metadata={"enum": list(KINDS)})
     title = fields.String(dump_only=True)
     body = fields.String(dump_only=True)
     data = fields.Dict(keys=fields.String(), values=fields.String(), dump_only=True)
@@ -46,17 +76,13 @@ class NotificationSchema(StrictSchema):
         dump_only=True,
         metadata={"enum": ["pending", "sent", "skipped", "failed"], "type": "string"},
     )
-    deliver_after = fields.Function(
-        lambda n: n.next_attempt_at.isoformat() if public_status(n.status) == "pending" else None,
+    deliver_after = DeliverAfter(
         dump_only=True,
-        metadata={
-            "type": ["string", "null"],
-            "format": "date-time",
-            "description": "When a pending notification will be pushed at the earliest.",
-        },
+        allow_none=True,
+        metadata={"description": "When a pending notification will be pushed at the earliest."},
     )
-    created_at = fields.DateTime(dump_only=True)
-    read_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = Instant(dump_only=True)
+    read_at = Instant(dump_only=True, allow_none=True)
 
 
 class NotificationPageSchema(PageSchema):

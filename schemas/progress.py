@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.progress.service import DEFAULT_WEEKS, MAX_WEEKS
-from schemas.common import StrictSchema
+from schemas.common import ResponseSchema, StrictSchema
 
 BY_PARTNER = {"description": "Keyed by each partner's user id"}
 
@@ -15,7 +14,7 @@ class ProgressQueryArgsSchema(StrictSchema):
     )
 
 
-class PartnerWeekSchema(ma.Schema):
+class PartnerWeekSchema(ResponseSchema):
     gratitude_sent = fields.Integer(dump_only=True)
     gratitude_acknowledged = fields.Integer(dump_only=True)
     rounds_asked = fields.Integer(dump_only=True)
@@ -24,9 +23,19 @@ class PartnerWeekSchema(ma.Schema):
     commitments_due = fields.Integer(dump_only=True)
     commitments_kept = fields.Integer(dump_only=True)
     commitments_confirmed = fields.Integer(dump_only=True)
+    check_ins_due = fields.Integer(
+        dump_only=True,
+        metadata={"description": "Their agreements' occurrences dated that week, once due"},
+    )
+    check_ins_on_time = fields.Integer(dump_only=True)
+    late_notices = fields.Integer(dump_only=True)
+    reassurance_asked = fields.Integer(dump_only=True)
+    reassurance_answered = fields.Integer(
+        dump_only=True, metadata={"description": "Answers they gave to their partner's requests"}
+    )
 
 
-class ProgressWeekSchema(ma.Schema):
+class ProgressWeekSchema(ResponseSchema):
     week_start = fields.Date(dump_only=True, metadata={"description": "A Monday"})
     partners = fields.Dict(
         keys=fields.String(),
@@ -36,14 +45,16 @@ class ProgressWeekSchema(ma.Schema):
     )
 
 
-class PartnerSummarySchema(ma.Schema):
+class PartnerSummarySchema(ResponseSchema):
     answer_rate_28d = fields.Float(dump_only=True, allow_none=True)
     kept_rate_28d = fields.Float(dump_only=True, allow_none=True)
     gratitude_per_week_28d = fields.Float(dump_only=True)
     median_ack_hours_28d = fields.Float(dump_only=True, allow_none=True)
+    on_time_rate_28d = fields.Float(dump_only=True, allow_none=True)
+    informed_rate_28d = fields.Float(dump_only=True, allow_none=True)
 
 
-class ProgressSchema(ma.Schema):
+class ProgressSchema(ResponseSchema):
     timezone = fields.String(
         dump_only=True, metadata={"description": "The zone whose Mondays start the weeks"}
     )

@@ -8,10 +8,12 @@ from api.timeutil import WEEKDAYS
 from schemas.common import (
     LOCAL_TIME_DOC,
     MAX_CURSOR_LENGTH,
+    Instant,
     LocalTime,
     OffsetCursorField,
     PageQueryArgsSchema,
     PageSchema,
+    ResponseSchema,
     StrictSchema,
     Timezone,
 )
@@ -37,7 +39,7 @@ class Days(fields.List):
             raise ma.ValidationError("Days must be distinct.")
 
 
-class PromptSchema(StrictSchema):
+class PromptSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     kind = fields.String(dump_only=True, metadata={"enum": list(PROMPT_KINDS)})
     text = fields.String(dump_only=True)
@@ -55,12 +57,12 @@ class PromptQueryArgsSchema(StrictSchema):
     cursor = OffsetCursorField(load_default=None, metadata={"maxLength": MAX_CURSOR_LENGTH})
 
 
-class PromptPageSchema(StrictSchema):
+class PromptPageSchema(PageSchema):
     items = fields.List(fields.Nested(PromptSchema), required=True)
     next_cursor = OffsetCursorField(allow_none=True, required=True)
 
 
-class ScheduleSchema(StrictSchema):
+class ScheduleSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     kind = fields.String(dump_only=True)
     prompt_id = fields.UUID(dump_only=True, allow_none=True)
@@ -68,8 +70,8 @@ class ScheduleSchema(StrictSchema):
     time = LocalTime(dump_only=True, metadata=TIME_DOC)
     timezone = fields.String(dump_only=True)
     active = fields.Boolean(dump_only=True)
-    next_fire_at = fields.DateTime(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
+    next_fire_at = Instant(dump_only=True, allow_none=True)
+    created_at = Instant(dump_only=True)
 
 
 class ScheduleCreateSchema(StrictSchema):
@@ -94,24 +96,24 @@ class SchedulePageSchema(PageSchema):
     items = fields.List(fields.Nested(ScheduleSchema), required=True)
 
 
-class AnswerSchema(StrictSchema):
+class AnswerSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     text = fields.String(dump_only=True, allow_none=True)
     rating = fields.Integer(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)
 
 
-class RoundPromptSchema(StrictSchema):
+class RoundPromptSchema(ResponseSchema):
     id = fields.UUID(dump_only=True, allow_none=True)
     text = fields.String(dump_only=True)
 
 
-class RoundSchema(StrictSchema):
+class RoundSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     kind = fields.String(dump_only=True)
     status = fields.String(dump_only=True, metadata={"enum": ["open", "complete"]})
     prompt = fields.Nested(RoundPromptSchema, dump_only=True)
-    asked_at = fields.DateTime(dump_only=True)
+    asked_at = Instant(dump_only=True)
     schedule_id = fields.UUID(dump_only=True, allow_none=True)
     my_answer = fields.Nested(AnswerSchema, dump_only=True, allow_none=True)
     partner_answered = fields.Boolean(dump_only=True)
@@ -143,25 +145,25 @@ class AnswerCreateSchema(StrictSchema):
 # --- export -----------------------------------------------------------------------------------
 
 
-class ExportAnswerSchema(StrictSchema):
+class ExportAnswerSchema(ResponseSchema):
     text = fields.String(dump_only=True, allow_none=True)
     rating = fields.Integer(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)
 
 
-class ExportRoundSchema(StrictSchema):
+class ExportRoundSchema(ResponseSchema):
     """A round as the exporting partner saw it: the partner's answer only where revealed."""
 
     id = fields.UUID(dump_only=True)
     kind = fields.String(dump_only=True, metadata={"enum": list(PROMPT_KINDS)})
     prompt = fields.String(dump_only=True, attribute="prompt.text")
-    asked_at = fields.DateTime(dump_only=True)
+    asked_at = Instant(dump_only=True)
     my_answer = fields.Nested(ExportAnswerSchema, dump_only=True, allow_none=True)
     partner_answer = fields.Nested(ExportAnswerSchema, dump_only=True, allow_none=True)
 
 
-class ExportPromptSchema(StrictSchema):
+class ExportPromptSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     kind = fields.String(dump_only=True, metadata={"enum": list(PROMPT_KINDS)})
     text = fields.String(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)

@@ -18,26 +18,26 @@ from schemas.gratitude import GratitudeSchema
 from schemas.prompts import TIME_DOC, Days, PromptSchema, ScheduleSchema
 
 
-class LinkCodeSchema(StrictSchema):
+class LinkCodeSchema(ResponseSchema):
     code = fields.String(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    expires_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)
+    expires_at = Instant(dump_only=True)
 
 
-class TherapistRefSchema(StrictSchema):
+class TherapistRefSchema(ResponseSchema):
     id = fields.UUID(dump_only=True, allow_none=True)
     display_name = fields.String(dump_only=True, allow_none=True)
 
 
-class GrantSchema(StrictSchema):
+class GrantSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     therapist = fields.Nested(TherapistRefSchema, dump_only=True)
     scope = fields.String(dump_only=True, metadata={"enum": list(SCOPES)})
     status = fields.String(dump_only=True, metadata={"enum": list(GRANT_STATUSES)})
     approvals = fields.List(fields.UUID(), dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    activated_at = fields.DateTime(dump_only=True, allow_none=True)
-    revoked_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = Instant(dump_only=True)
+    activated_at = Instant(dump_only=True, allow_none=True)
+    revoked_at = Instant(dump_only=True, allow_none=True)
 
 
 class GrantCreateSchema(StrictSchema):
@@ -49,8 +49,8 @@ class GrantPageSchema(PageSchema):
     items = fields.List(fields.Nested(GrantSchema), required=True)
 
 
-class AccessLogEntrySchema(StrictSchema):
-    at = fields.DateTime(dump_only=True)
+class AccessLogEntrySchema(ResponseSchema):
+    at = Instant(dump_only=True)
     action = fields.String(dump_only=True)
     path = fields.String(dump_only=True)
     outcome = fields.String(dump_only=True, metadata={"enum": ["allowed", "denied"]})
@@ -60,39 +60,39 @@ class AccessLogPageSchema(PageSchema):
     items = fields.List(fields.Nested(AccessLogEntrySchema), required=True)
 
 
-class CouplePartnerSchema(StrictSchema):
+class CouplePartnerSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     display_name = fields.String(dump_only=True)
 
 
-class TherapistCoupleSchema(StrictSchema):
+class TherapistCoupleSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     partners = fields.List(fields.Nested(CouplePartnerSchema), dump_only=True)
     scope = fields.String(dump_only=True, metadata={"enum": list(SCOPES)})
-    since = fields.DateTime(dump_only=True)
+    since = Instant(dump_only=True)
 
 
 class TherapistCouplePageSchema(PageSchema):
     items = fields.List(fields.Nested(TherapistCoupleSchema), required=True)
 
 
-class ContentAnswerSchema(StrictSchema):
+class ContentAnswerSchema(ResponseSchema):
     user_id = fields.UUID(dump_only=True)
     text = fields.String(dump_only=True, allow_none=True)
     rating = fields.Integer(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)
 
 
-class ContentPromptSchema(StrictSchema):
+class ContentPromptSchema(ResponseSchema):
     id = fields.UUID(dump_only=True, allow_none=True)
     text = fields.String(dump_only=True)
 
 
-class ContentRoundSchema(StrictSchema):
+class ContentRoundSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     kind = fields.String(dump_only=True)
     prompt = fields.Nested(ContentPromptSchema, dump_only=True)
-    asked_at = fields.DateTime(dump_only=True)
+    asked_at = Instant(dump_only=True)
     answers = fields.List(fields.Nested(ContentAnswerSchema), dump_only=True)
 
 
@@ -114,11 +114,11 @@ class AssignmentRoundSchema(ResponseSchema):
     )
 
 
-class AssignmentSchema(StrictSchema):
+class AssignmentSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     prompt = fields.Nested(PromptSchema, dump_only=True, allow_none=True)
     schedule = fields.Nested(ScheduleSchema, dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Instant(dump_only=True)
     completion = fields.List(
         fields.Nested(AssignmentRoundSchema),
         dump_only=True,
@@ -141,13 +141,13 @@ class AssignmentPageSchema(PageSchema):
     items = fields.List(fields.Nested(AssignmentSchema), required=True)
 
 
-class ExportGrantSchema(StrictSchema):
+class ExportGrantSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     therapist = fields.Nested(TherapistRefSchema, dump_only=True)
     scope = fields.String(dump_only=True, metadata={"enum": list(SCOPES)})
     status = fields.String(dump_only=True, metadata={"enum": list(GRANT_STATUSES)})
-    created_at = fields.DateTime(dump_only=True)
-    revoked_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = Instant(dump_only=True)
+    revoked_at = Instant(dump_only=True, allow_none=True)
 
 
 LISTED_GRANT_STATUSES = ("pending", "active")

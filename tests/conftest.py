@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from api import create_app
 from api.db import get_engine, make_session_factory
 from api.models import Base
 from api.pairing import service as pairing_service
+from tests.contract import ContractCheckingClient
 from tests.factories import Factory, pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -91,6 +92,19 @@ def _clean_tables(request):
 
 
 @pytest.fixture
+def statements(engine):
+    """The SQL statements sent through the test engine while the test runs."""
+    seen: list[str] = []
+
+    def _record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", _record)
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
 
@@ -108,7 +122,10 @@ def app_config(database_url, clock) -> dict:
 
 @pytest.fixture
 def app(app_config):
-    return create_app(app_config)
+    app = create_app(app_config)
+    # Every answer a test sees is checked against openapi.yaml (tests/contract.py).
+    app.test_client_class = ContractCheckingClient
+    return app
 
 
 @pytest.fixture

@@ -1,32 +1,47 @@
-"""A local stand-in for the FCM HTTP v1 send endpoint, and the one seam that points the SDK at it.
+"""A local stand-in for the FCM HTTP v1 send endpoint (and Google's OAuth token endpoint), and
+the one seam that points the SDK at it.
 
 The real firebase-admin code runs unmodified against this server: `fcm_sender_for` only
 redirects `_MessagingService.FCM_URL` (read once, when an app's messaging service is created)
 and gives the app a fixed bearer token whose "refresh" never leaves the process.
+`service_account_sender_for` instead gives it a real service-account file whose `token_uri` is
+this server, so google-auth signs and posts its JWT grant here as it would to Google.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import re
 import socket
 import threading
+import time
+import urllib.parse
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import firebase_admin
 import google.oauth2.credentials
 from firebase_admin.messaging import _MessagingService
+from sqlalchemy import insert
 
+from api.accounts.models import Device, User
+from api.auth.tokens import hash_token
+from api.notifications.models import Notification
 from api.notifications.push import FcmSender
 
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 SEND_PATH_RE = re.compile(r"^/v1/projects/(?P<project>[^/]+)/messages:send$")
+TOKEN_PATH = "/token"
+JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 # google.rpc status names FCM uses for each HTTP status, when a rule does not name one.
 _DEFAULT_ERROR_STATUS = {
@@ -48,6 +63,8 @@ class RecordedRequest:
     project: str | None
     headers: dict[str, str]
     body: Any
+    # time.monotonic() on arrival, for latency figures (bench/dispatch.py).
+    received_at: float = field(default=0.0, compare=False)
 
     @property
     def message(self) -> dict[str, Any]:
@@ -72,8 +89,11 @@ class FakeFcmServer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        self._token_requests: list[RecordedRequest] = []
         self._rules: dict[str, _Rule] = {}
         self._ids = itertools.count(1)
+        self._tokens = itertools.count(1)
+        self._token_error: str | None = None
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -206,6 +226,11 @@ class FakeFcmServer:
             fcm_error_code="INTERNAL",
         )
 
+    def refuse_tokens(self, error: str | None = "invalid_grant") -> None:
+        """Answer token requests with a 400 and this OAuth error (None: grant them again)."""
+        with self._lock:
+            self._token_error = error
+
     # -- inspection ------------------------------------------------------------------------
 
     @property
@@ -213,6 +238,16 @@ class FakeFcmServer:
         """Snapshot of every request received, in arrival order."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def token_requests(self) -> list[RecordedRequest]:
+        """Every OAuth token request received (kept apart from the sends), in arrival order."""
+        with self._lock:
+            return list(self._token_requests)
+
+    @property
+    def token_uri(self) -> str:
+        return self.base_url + TOKEN_PATH
 
     def requests_for(self, token: str) -> list[RecordedRequest]:
         return [
@@ -226,13 +261,18 @@ class FakeFcmServer:
     def _handle(
         self, path: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, Any, dict[str, str]]:
+        received_at = time.monotonic()
+        if path == TOKEN_PATH:
+            return self._grant_token(headers, raw, received_at)
         match = SEND_PATH_RE.match(path)
         try:
             body = json.loads(raw or b"null")
         except ValueError:
             body = None
         with self._lock:
-            self._requests.append(RecordedRequest(path, match and match["project"], headers, body))
+            self._requests.append(
+                RecordedRequest(path, match and match["project"], headers, body, received_at)
+            )
             if match is None:
                 return 404, _google_error(404, "NOT_FOUND", f"Unknown path {path}"), {}
             message = body.get("message") if isinstance(body, dict) else None
@@ -249,6 +289,24 @@ class FakeFcmServer:
                     return rule.status, rule.body, rule.headers
             name = f"projects/{match['project']}/messages/{next(self._ids)}"
             return 200, {"name": name}, rule.headers if rule else {}
+
+
+    def _grant_token(
+        self, headers: dict[str, str], raw: bytes, received_at: float
+    ) -> tuple[int, Any, dict[str, str]]:
+        # What google-auth's service-account credential posts (RFC 7523): a signed JWT. The
+        # fake does not check the signature; a fresh access token answers every grant.
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
+        with self._lock:
+            self._token_requests.append(
+                RecordedRequest(TOKEN_PATH, None, headers, form, received_at)
+            )
+            if form.get("grant_type") != JWT_GRANT_TYPE or not form.get("assertion"):
+                return 400, {"error": "invalid_grant"}, {}
+            if self._token_error:
+                return 400, {"error": self._token_error}, {}
+            token = f"fake-access-token-{next(self._tokens)}"
+        return 200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"}, {}
 
 
 def _google_error(code: int, status: str, message: str) -> dict[str, Any]:
@@ -360,6 +418,58 @@ def fcm_sender_for(
     )
 
 
+@functools.cache
+def _private_key_pem() -> str:
+    # One RSA key per test run: generating it costs far more than signing with it.
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def service_account_file(server: FakeFcmServer, directory: Path, project_id: str) -> Path:
+    """A service-account key file like Google's, except that its token_uri is the fake."""
+    path = directory / "service-account.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": project_id,
+                "private_key_id": "fake-key-1",
+                "private_key": _private_key_pem(),
+                "client_email": f"steady-push@{project_id}.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": server.token_uri,
+            }
+        )
+    )
+    return path
+
+
+def service_account_sender_for(
+    server: FakeFcmServer,
+    directory: Path,
+    project_id: str = "steady-test",
+    *,
+    http_retries: bool = True,
+) -> FcmSender:
+    """An FcmSender configured as in production (a service-account file), talking to `server`
+    for both its access tokens and its sends. Same clean-up rules as `fcm_sender_for`."""
+    _MessagingService.FCM_URL = server.fcm_url_template
+    app_name = f"steady-push-test-{next(_app_names)}"
+    _created_apps.append(app_name)
+    return FcmSender(
+        credentials_file=str(service_account_file(server, directory, project_id)),
+        app_name=app_name,
+        http_retries=http_retries,
+    )
+
+
 def cleanup_fcm_senders() -> None:
     """Delete every firebase app fcm_sender_for created and restore the real FCM URL."""
     while _created_apps:
@@ -377,3 +487,65 @@ def fake_fcm() -> Iterator[FakeFcmServer]:
             yield server
         finally:
             cleanup_fcm_senders()
+
+
+def seed_deliveries(
+    engine,
+    n: int,
+    *,
+    now: datetime,
+    kind: str = "prompt",
+    title: str = "A question for you both",
+    body: str = "What made you smile today?",
+    ttl: timedelta = timedelta(hours=2),
+    token_prefix: str = "token",
+) -> None:
+    """n recipients with one Android device each and one notification each, due at `now`:
+    the outbox the delivery tests and the dispatch benchmark send to this fake. Written
+    straight into the tables, in one transaction, so thousands take a moment."""
+    users, devices, notifications = [], [], []
+    for i in range(n):
+        user_id = uuid.uuid4()
+        token = f"{token_prefix}-{i}"
+        users.append(
+            {
+                "id": user_id,
+                "email": f"{token_prefix}{i}-{user_id.hex[:6]}@example.com",
+                "display_name": f"Recipient {i}",
+                "role": "partner",
+                "timezone": "UTC",
+                "locale": "en",
+                "created_at": now,
+            }
+        )
+        devices.append(
+            {
+                "id": uuid.uuid4(),
+                "user_id": user_id,
+                "token": token,
+                "token_hash": hash_token(token),
+                "platform": "android",
+                "created_at": now,
+                "last_seen_at": now,
+            }
+        )
+        notifications.append(
+            {
+                "id": uuid.uuid4(),
+                "recipient_id": user_id,
+                "kind": kind,
+                "title": title,
+                "body": body,
+                "data": {},
+                "dedupe_key": f"{token_prefix}:{i}:{user_id}",
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "expires_at": now + ttl,
+                "created_at": now,
+            }
+        )
+    with engine.begin() as conn:
+        for model, rows in ((User, users), (Device, devices), (Notification, notifications)):
+            for start in range(0, n, 5000):
+                conn.execute(insert(model), rows[start : start + 5000])

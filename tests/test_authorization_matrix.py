@@ -63,6 +63,10 @@ MATRIX: dict[tuple[str, str], Foreign] = {
     ("DELETE", "/v1/auth/sessions/{session_id}"): PARTNER,
     ("DELETE", "/v1/me/devices/{device_id}"): PARTNER,
     ("POST", "/v1/me/notifications/{notification_id}/read"): PARTNER,
+    # A journal is its author's alone: another user (their partner too, tests/journal) gets 404.
+    ("GET", "/v1/me/journal/{entry_id}"): PARTNER,
+    ("PATCH", "/v1/me/journal/{entry_id}"): Foreign("partner", {"shared_with_therapist": False}),
+    ("DELETE", "/v1/me/journal/{entry_id}"): PARTNER,
     ("DELETE", "/v1/invites/{code}"): Foreign("partner", reason="invite_not_found"),
     # Accepting someone else's open invite is what invites are for; a partner who is already
     # paired is refused by the contract's last check in the accept order.
@@ -84,6 +88,17 @@ MATRIX: dict[tuple[str, str], Foreign] = {
         "partner", {"date": TODAY, "status": "kept"}
     ),
     ("POST", "/v1/couple/commitments/{commitment_id}/checks/{check_id}/confirm"): PARTNER,
+    ("GET", "/v1/couple/agreements/{agreement_id}"): PARTNER,
+    ("PATCH", "/v1/couple/agreements/{agreement_id}"): Foreign("partner", {"title": "Mine"}),
+    ("DELETE", "/v1/couple/agreements/{agreement_id}"): PARTNER,
+    ("POST", "/v1/couple/agreements/{agreement_id}/check-ins"): Foreign("partner", {}),
+    ("POST", "/v1/couple/agreements/{agreement_id}/late"): Foreign("partner", {"minutes": 10}),
+    ("GET", "/v1/couple/agreements/{agreement_id}/occurrences"): PARTNER,
+    ("GET", "/v1/couple/reassurance-requests/{request_id}"): PARTNER,
+    ("POST", "/v1/couple/reassurance-requests/{request_id}/answer"): Foreign(
+        "partner", {"text": "I'm here"}
+    ),
+    ("POST", "/v1/couple/reassurance-requests/{request_id}/withdraw"): PARTNER,
     ("GET", "/v1/couple/therapists/{grant_id}"): PARTNER,
     ("DELETE", "/v1/couple/therapists/{grant_id}"): PARTNER,
     ("POST", "/v1/couple/therapists/{grant_id}/approve"): PARTNER,
@@ -93,6 +108,8 @@ MATRIX: dict[tuple[str, str], Foreign] = {
     ("GET", "/v1/therapist/couples/{couple_id}/rounds"): THERAPIST,
     ("GET", "/v1/therapist/couples/{couple_id}/gratitude"): THERAPIST,
     ("GET", "/v1/therapist/couples/{couple_id}/assignments"): THERAPIST,
+    ("GET", "/v1/therapist/couples/{couple_id}/agreements"): THERAPIST,
+    ("GET", "/v1/therapist/couples/{couple_id}/journal"): THERAPIST,
     ("POST", "/v1/therapist/couples/{couple_id}/assignments"): Foreign(
         "therapist", {"kind": "check_in", "text": "How was the week?", "time": "19:00"}
     ),
@@ -134,17 +151,24 @@ def _what_couple_a_sees(client, world: World) -> dict[str, object]:
         "/v1/couple/commitments/{commitment_id}",
         "/v1/couple/commitments/{commitment_id}/checks",
         "/v1/couple/therapists/{grant_id}",
+        "/v1/couple/agreements/{agreement_id}",
+        "/v1/couple/agreements/{agreement_id}/occurrences",
+        "/v1/couple/reassurance-requests/{request_id}",
+        "/v1/me/journal/{entry_id}",
     }
     seen: dict[str, object] = {}
     for path in reads:
         for params in world.path_ids[path]:
             url = path.format(**params)
             seen[url] = client.get(url, headers=world.first.headers).get_json()
-    for url in ("/v1/me/devices", "/v1/auth/sessions", "/v1/me/notifications"):
+    for url in ("/v1/me/devices", "/v1/auth/sessions", "/v1/me/notifications", "/v1/me/journal"):
         seen[url] = client.get(url, headers=world.first.headers).get_json()
     seen["/v1/invites"] = client.get("/v1/invites", headers=world.solo.headers).get_json()
     seen["assignments"] = client.get(
         f"/v1/therapist/couples/{world.couple_id}/assignments", headers=world.therapist.headers
+    ).get_json()
+    seen["shared journal"] = client.get(
+        f"/v1/therapist/couples/{world.couple_id}/journal", headers=world.therapist.headers
     ).get_json()
     return seen
 

@@ -55,6 +55,10 @@ PRODUCTION = {
     "STEADY_ENV": "production",
     "SECRET_KEY": "a-production-secret-that-is-long-enough-1234",
     "DATABASE_URL": "postgresql+psycopg://steady@db/steady",
+    # Production requires both since /metrics lost its loopback exemption there and
+    # memory:// counters were refused under several processes.
+    "METRICS_TOKEN": "a-scrape-token",
+    "RATELIMIT_STORAGE_URI": "redis://redis:6379/0",
 }
 
 
@@ -97,6 +101,8 @@ def test_gunicorn_stops_with_a_one_line_explanation(tmp_path):
         "WEB_CONCURRENCY": "3",
         "SECRET_KEY": "a-production-secret-that-is-long-enough-1234",
         "DATABASE_URL": f"sqlite:///{tmp_path}/steady.db",
+        "METRICS_TOKEN": "a-scrape-token",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
     }
     result = subprocess.run(
         [sys.executable, "-m", "gunicorn", "--check-config", "-c", "gunicorn.conf.py", "wsgi:app"],
@@ -118,3 +124,68 @@ def test_gunicorn_stops_with_a_one_line_explanation(tmp_path):
         timeout=60,
     )
     assert result.returncode != 0 and "steady: SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_serve_metrics_without_a_token():
+    without = {k: v for k, v in PRODUCTION.items() if k != "METRICS_TOKEN"}
+    with pytest.raises(ConfigError, match="METRICS_TOKEN must be set in production"):
+        create_app(without)
+    assert create_app(PRODUCTION)
+    # Outside production the loopback exemption still serves a local Prometheus.
+    assert create_app({**without, "STEADY_ENV": "development"})
+
+
+def test_production_refuses_per_process_rate_limits_under_several_workers():
+    from api.config import check_serving
+
+    memory = {**load_config({}), **PRODUCTION, "RATELIMIT_STORAGE_URI": "memory://"}
+    with pytest.raises(ConfigError, match="memory:// under 4 gunicorn workers"):
+        check_serving(memory, workers=4)
+    check_serving(memory, workers=1)  # one process: its counters are the only ones
+    check_serving({**memory, "RATELIMIT_ENABLED": False}, workers=4)
+    check_serving({**memory, "STEADY_ENV": "development"}, workers=4)
+    check_serving({**load_config({}), **PRODUCTION}, workers=4)
+
+
+def test_gunicorn_refuses_memory_rate_limits_under_several_workers():
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {
+        **os.environ,
+        **PRODUCTION,
+        "WEB_CONCURRENCY": "3",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--check-config", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "steady: RATELIMIT_STORAGE_URI=memory:// under 3 gunicorn workers" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES"),
+        ("OUTBOX_LEASE_SECONDS", "5", "OUTBOX_LEASE_SECONDS must be at least 10"),
+    ],
+)
+def test_proxy_count_and_lease_are_checked(key, value, message):
+    from api.config import check_config
+
+    with pytest.raises(ConfigError, match=message):
+        check_config(load_config({key: value}))
+
+
+def test_proxies_and_lease_defaults():
+    config = load_config({})
+    assert (config["TRUSTED_PROXIES"], config["OUTBOX_LEASE_SECONDS"]) == (0, 60)
+    assert config["METRICS_TOKEN"] is None

@@ -80,8 +80,10 @@ schema = schemathesis.openapi.from_path(OPENAPI, config=CONFIG)
 # nothing for the others.
 OWN_WORLD = {
     ("DELETE", "/v1/couple/commitments/{commitment_id}"),
+    ("DELETE", "/v1/couple/agreements/{agreement_id}"),
     ("DELETE", "/v1/couple/schedules/{schedule_id}"),
     ("DELETE", "/v1/couple/therapists/{grant_id}"),
+    ("DELETE", "/v1/me/journal/{entry_id}"),
     ("DELETE", "/v1/invites/{code}"),
     ("POST", "/v1/invites/{code}/accept"),
 }
@@ -259,6 +261,63 @@ CHAINS = {
             ),
         },
     },
+    "agreements": {
+        ("/v1/couple/agreements", "post", "201"): {
+            **{
+                f"{verb.capitalize()}Agreement": (
+                    "/v1/couple/agreements/{agreement_id}",
+                    verb,
+                    {"agreement_id": BODY_ID},
+                )
+                for verb in ("get", "patch", "delete")
+            },
+            # A generated time is rarely near the test clock's now: most answers are not_due.
+            "CheckIn": (
+                "/v1/couple/agreements/{agreement_id}/check-ins",
+                "post",
+                {"agreement_id": BODY_ID},
+            ),
+            "RunningLate": (
+                "/v1/couple/agreements/{agreement_id}/late",
+                "post",
+                {"agreement_id": BODY_ID},
+            ),
+            "ListOccurrences": (
+                "/v1/couple/agreements/{agreement_id}/occurrences",
+                "get",
+                {"agreement_id": BODY_ID},
+            ),
+        },
+    },
+    "reassurance": {
+        ("/v1/couple/reassurance-requests", "post", "201"): {
+            "ShowRequest": (
+                "/v1/couple/reassurance-requests/{request_id}",
+                "get",
+                {"request_id": BODY_ID},
+            ),
+            "AnswerRequest": (
+                "/v1/couple/reassurance-requests/{request_id}/answer",
+                "post",
+                {"request_id": BODY_ID},
+            ),
+            "WithdrawRequest": (
+                "/v1/couple/reassurance-requests/{request_id}/withdraw",
+                "post",
+                {"request_id": BODY_ID},
+            ),
+        },
+    },
+    "journal": {
+        ("/v1/me/journal", "post", "201"): {
+            f"{verb.capitalize()}JournalEntry": (
+                "/v1/me/journal/{entry_id}",
+                verb,
+                {"entry_id": BODY_ID},
+            )
+            for verb in ("get", "patch", "delete")
+        },
+    },
     "therapists": {
         ("/v1/therapist/link-codes", "post", "201"): {
             "AddTherapist": (
@@ -360,7 +419,7 @@ def test_linked_operations_honour_the_contract(fuzz, chain):
                 return factory.partner().headers  # someone new accepts each invite
             if path.startswith("/v1/invites"):
                 return world.solo.headers
-            if path.endswith(("/acknowledge", "/confirm", "/approve", "/answers")):
+            if path.endswith(("/acknowledge", "/confirm", "/approve", "/answers", "/answer")):
                 # The other partner: the one who receives, sees kept, consents second or
                 # answers what the first asked.
                 return world.second.headers

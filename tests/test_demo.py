@@ -69,6 +69,28 @@ def test_demo_writes_a_consistent_history(app, client, session):
     assert sum(week["commitments_kept"] for week in sams_weeks) > 0
     assert sum(week["commitments_confirmed"] for week in sams_weeks) > 0
 
+    # Check-in agreements for both: mostly on time, with some word sent and some missed.
+    assert sum(week["check_ins_due"] for week in past) > 0
+    assert sum(week["check_ins_due"] for week in sams_weeks) > 0
+    for who in (me["id"], partner_id):
+        rates = progress["summary"][who]
+        assert 0.5 <= rates["on_time_rate_28d"] <= rates["informed_rate_28d"] <= 1, rates
+    agreements = client.get("/v1/couple/agreements", headers=maya).get_json()["items"]
+    assert {a["owner_id"] for a in agreements} == {me["id"], partner_id}
+    lunch = next(a for a in agreements if a["owner_id"] == partner_id)
+    statuses = {
+        o["status"]
+        for o in client.get(
+            f"/v1/couple/agreements/{lunch['id']}/occurrences?limit=100", headers=maya
+        ).get_json()["items"]
+    }
+    assert "on_time" in statuses and statuses & {"late", "late_notice", "missed"}, statuses
+    # Reassurance asked and answered in the partner's own words.
+    requests = client.get("/v1/couple/reassurance-requests?limit=100", headers=maya).get_json()
+    assert any(r["answer"] for r in requests["items"])
+    assert sum(week["reassurance_asked"] for week in past) > 0
+    assert sum(week["reassurance_answered"] for week in sams_weeks) > 0
+
     commitments = client.get("/v1/couple/commitments", headers=maya).get_json()["items"]
     assert {c["title"] for c in commitments} >= {"Text when I leave work", "Sunday walk together"}
     assert len(commitments) == 3
@@ -96,6 +118,27 @@ def test_demo_writes_a_consistent_history(app, client, session):
     assignments = client.get(f"/v1/therapist/couples/{couple_id}/assignments", headers=therapist)
     assert len(assignments.get_json()["items"]) == 1
     assert assignments.get_json()["items"][0]["completion"]
+
+    seen_agreements = client.get(
+        f"/v1/therapist/couples/{couple_id}/agreements", headers=therapist
+    ).get_json()["items"]
+    assert {a["title"] for a in seen_agreements} == {a["title"] for a in agreements}
+    assert all(a["on_time_rate_28d"] is not None for a in seen_agreements)
+
+    # Maya's journal: notes and thought records over the weeks, two of them shared.
+    journal = client.get("/v1/me/journal?limit=100", headers=maya).get_json()["items"]
+    assert {e["kind"] for e in journal} == {"note", "thought_record"} and len(journal) >= 5
+    assert all(e["feelings"] for e in journal)
+    assert all(e["feelings_after"] for e in journal if e["kind"] == "thought_record")
+    mine = {e["id"] for e in journal if e["shared_with_therapist"]}
+    shared = client.get(f"/v1/therapist/couples/{couple_id}/journal", headers=therapist)
+    assert shared.status_code == 200
+    assert {e["id"] for e in shared.get_json()["items"]} == mine and len(mine) == 2
+    assert {e["author_id"] for e in shared.get_json()["items"]} == {me["id"]}
+    assert client.get("/v1/me/journal", headers=sam).get_json()["items"] == []
+    patterns = client.get("/v1/me/journal/patterns?weeks=3", headers=maya).get_json()
+    assert sum(w["entries"] for w in patterns["weeks"]) == len(journal)
+    assert any(f["mean_intensity_after"] for w in patterns["weeks"] for f in w["feelings"])
 
 
 def test_the_demo_therapist_prepares_a_session_in_the_workspace(app, client):
@@ -180,7 +223,7 @@ def test_the_same_seed_writes_the_same_history(app, engine):
 
 
 def test_production_is_refused(app_config, session):
-    app = create_app({**app_config, "STEADY_ENV": "production"})
+    app = create_app({**app_config, "STEADY_ENV": "production", "METRICS_TOKEN": "scrape"})
 
     result = run_demo(app, "--weeks", "2")
 

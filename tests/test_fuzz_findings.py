@@ -140,7 +140,11 @@ OPTIONAL_BODIES = {
     ("patch", "/v1/me"),
     ("patch", "/v1/couple/schedules/{schedule_id}"),
     ("patch", "/v1/couple/commitments/{commitment_id}"),
+    ("patch", "/v1/me/journal/{entry_id}"),
     ("post", "/v1/couple/gratitude/{note_id}/acknowledge"),
+    ("patch", "/v1/couple/agreements/{agreement_id}"),
+    ("post", "/v1/couple/agreements/{agreement_id}/check-ins"),
+    ("post", "/v1/couple/reassurance-requests"),
 }
 
 

@@ -13,15 +13,16 @@ from api.occurrences import Recurrence
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # Monday, 13:00 in Paris
 
 
-def day_by_day(rec, recorded, *, first, last, today, now):
+def day_by_day(rec, recorded, *, first, last, today, now, grace=timedelta(0)):
     """The definition `count_due` implements in constant time: walk the dates one by one; a
-    date counts when recorded or scheduled, except today's occurrence while it is ahead."""
+    date counts when recorded or scheduled, except an unrecorded occurrence while its due
+    instant + grace is ahead."""
     due = 0
     day = max(first, rec.start_date)
     while day <= min(last, today):
         if day in recorded:
             due += 1
-        elif rec.is_due(day) and not (day == today and rec.due_instant(day) > now):
+        elif rec.is_due(day) and not rec.due_instant(day) + grace > now:
             due += 1
         day += timedelta(days=1)
     return due
@@ -66,6 +67,50 @@ def test_count_due_matches_the_day_by_day_definition(shape, zone, stopped):
         )
         assert set(counted) <= recorded
         assert all(max(first, rec.start_date) <= d <= min(span["last"], today) for d in counted)
+
+
+@pytest.mark.parametrize("shape", SHAPES[:3])
+@pytest.mark.parametrize("zone", ["Europe/Paris", "Pacific/Auckland", "America/Los_Angeles"])
+@pytest.mark.parametrize("minutes", [5, 45, 120])
+def test_count_due_with_a_grace_matches_the_day_by_day_definition(shape, zone, minutes):
+    """A check-in window as grace, at times near midnight so windows cross it, at many nows."""
+    rng = random.Random(f"{shape}{zone}{minutes}")
+    grace = timedelta(minutes=minutes)
+    for at in (time(23, 30), time(0, 10), time(12, 30)):
+        rec = Recurrence.of(at=at, timezone=zone, start_date=date(2026, 10, 20), days=shape["days"])
+        recorded = {
+            date(2026, 10, 20) + timedelta(days=offset)
+            for offset in range(40)
+            if rng.random() < 0.3
+        }
+        for _ in range(40):
+            now = NOW - timedelta(minutes=rng.randrange(0, 6 * 24 * 60))
+            today = rec.local_date(now)
+            done = {day for day in recorded if day <= today}
+            span = {
+                "first": today - timedelta(days=rng.randrange(0, 9)),
+                "last": today + timedelta(days=rng.randrange(0, 2)),
+                "today": today,
+                "now": now,
+            }
+            assert occurrences.count_due(rec, done, **span, grace=grace) == day_by_day(
+                rec, done, **span, grace=grace
+            ), (at, now)
+
+
+def test_a_grace_keeps_an_occurrence_pending_until_its_window_ends():
+    rec = Recurrence.of(at=time(23, 50), timezone="Europe/Paris", start_date=date(2026, 11, 1))
+    monday, tuesday = date(2026, 11, 23), date(2026, 11, 24)
+    grace = timedelta(minutes=30)  # Monday's window ends Tuesday 00:20 in Paris (23:20Z)
+    span = {"first": monday, "last": tuesday}
+    inside = datetime(2026, 11, 23, 23, 10, tzinfo=UTC)  # Tuesday 00:10: Monday's still open
+    after = datetime(2026, 11, 23, 23, 20, tzinfo=UTC)
+    assert occurrences.count_due(rec, set(), **span, today=tuesday, now=inside, grace=grace) == 0
+    assert occurrences.count_due(rec, set(), **span, today=tuesday, now=after, grace=grace) == 1
+    # Resolved before its window ends (checked in, or word sent), it counts at once.
+    assert occurrences.count_due(rec, {monday}, **span, today=tuesday, now=inside, grace=grace) == 1
+    # Without a grace the same occurrence was due at its instant: commitments are unchanged.
+    assert occurrences.count_due(rec, set(), **span, today=tuesday, now=inside) == 1
 
 
 def test_todays_occurrence_is_due_once_its_instant_has_passed():

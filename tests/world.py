@@ -99,11 +99,37 @@ def build_world(client, factory: Factory) -> World:
         second, f"/v1/couple/commitments/{theirs['id']}/checks", {"date": TODAY, "status": "kept"}
     )
 
+    # A check-in agreement each: the first partner's is due now (13:00 in Paris) and checked
+    # in; the second's is due at 13:30, and they sent word they are running late.
+    my_agreement = post(first, "/v1/couple/agreements", {"title": "Lunch", "time": "13:00"})
+    post(first, f"/v1/couple/agreements/{my_agreement['id']}/check-ins", {"message": "Here"})
+    their_agreement = post(second, "/v1/couple/agreements", {"time": "13:30"})
+    post(second, f"/v1/couple/agreements/{their_agreement['id']}/late", {"minutes": 10})
+
+    # Reassurance both ways, open: one the first partner may answer, one they asked.
+    to_answer = post(second, "/v1/couple/reassurance-requests", {"note": "Long day"})
+    my_request = post(first, "/v1/couple/reassurance-requests")
+
     # The therapist (consent was given in build_couple) assigns one question.
     assignment = post(
         therapist,
         f"/v1/therapist/couples/{couple_id}/assignments",
         {"kind": "check_in", "text": "How did this week's talk go?", "time": "19:00"},
+    )
+
+    # The first partner's journal: a private note and a thought record shared with the
+    # therapist (who reads it at /v1/therapist/couples/{couple_id}/journal).
+    private_note = post(first, "/v1/me/journal", {"kind": "note", "text": "Slept badly, again."})
+    thought_record = post(
+        first,
+        "/v1/me/journal",
+        {
+            "kind": "thought_record",
+            "situation": "No text by seven",
+            "thought": "They've stopped caring",
+            "feelings": [{"name": "anxious", "intensity": 80}],
+            "shared_with_therapist": True,
+        },
     )
 
     inbox = _ok(client.get("/v1/me/notifications", headers=first.headers), 200)["items"]
@@ -115,12 +141,16 @@ def build_world(client, factory: Factory) -> World:
     rounds = [{"round_id": check_in["id"]}, {"round_id": gratitude_round["id"]}]
     notes = [{"note_id": received["id"]}, {"note_id": sent["id"]}]
     commitments = [{"commitment_id": mine["id"]}, {"commitment_id": theirs["id"]}]
+    agreements = [{"agreement_id": my_agreement["id"]}, {"agreement_id": their_agreement["id"]}]
+    requests = [{"request_id": to_answer["id"]}, {"request_id": my_request["id"]}]
+    journal = [{"entry_id": private_note["id"]}, {"entry_id": thought_record["id"]}]
     grants = [{"grant_id": grant_id}]
     couples = [{"couple_id": couple_id}]
     invites = [{"code": solo_code}, {"code": other_code}]
     path_ids = {
         "/v1/auth/sessions/{session_id}": [{"session_id": str(other_session)}],
         "/v1/me/devices/{device_id}": [{"device_id": device["id"]}],
+        "/v1/me/journal/{entry_id}": journal,
         "/v1/me/notifications/{notification_id}/read": [
             {"notification_id": item["id"]} for item in inbox
         ],
@@ -137,6 +167,13 @@ def build_world(client, factory: Factory) -> World:
             {"commitment_id": mine["id"], "check_id": my_check["id"]},
             {"commitment_id": theirs["id"], "check_id": their_check["id"]},
         ],
+        "/v1/couple/agreements/{agreement_id}": agreements,
+        "/v1/couple/agreements/{agreement_id}/check-ins": agreements,
+        "/v1/couple/agreements/{agreement_id}/late": agreements,
+        "/v1/couple/agreements/{agreement_id}/occurrences": agreements,
+        "/v1/couple/reassurance-requests/{request_id}": requests,
+        "/v1/couple/reassurance-requests/{request_id}/answer": requests,
+        "/v1/couple/reassurance-requests/{request_id}/withdraw": requests,
         "/v1/couple/therapists/{grant_id}": grants,
         "/v1/couple/therapists/{grant_id}/approve": grants,
         "/v1/couple/therapists/{grant_id}/access-log": grants,
@@ -145,6 +182,8 @@ def build_world(client, factory: Factory) -> World:
         "/v1/therapist/couples/{couple_id}/rounds": couples,
         "/v1/therapist/couples/{couple_id}/gratitude": couples,
         "/v1/therapist/couples/{couple_id}/assignments": couples,
+        "/v1/therapist/couples/{couple_id}/agreements": couples,
+        "/v1/therapist/couples/{couple_id}/journal": couples,
         "/v1/therapist/couples/{couple_id}/assignments/{assignment_id}": [
             {"couple_id": couple_id, "assignment_id": assignment["id"]}
         ],

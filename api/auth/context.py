@@ -10,9 +10,12 @@ from flask.views import MethodView
 from api.accounts.models import User
 from api.auth import service
 from api.auth.service import Principal
-from api.auth.tokens import TokenSettings
-from api.db import db_session, now
+from api.auth.tokens import TokenSettings, is_own_token
+from api.db import db_session, now, write_session
 from api.errors import Forbidden, Unauthorized
+
+# The app may set a SessionLoader here that reads more of the caller in the same statement.
+CALLER_LOADER = "steady_caller_loader"
 
 
 class Access(StrEnum):
@@ -69,12 +72,19 @@ def authenticate_request() -> None:
     access = getattr(getattr(view_func, "view_class", None), "access", None)
     if access is None or access == Access.PUBLIC:
         return
+    token = _bearer_token()
+    settings = token_settings()
+    firebase_verifier = current_app.extensions.get("steady_firebase_verifier")
     principal = service.authenticate(
-        session=db_session(),
-        settings=token_settings(),
-        token=_bearer_token(),
+        # A Firebase user is created on first use: that read may write, even in a GET.
+        session=write_session()
+        if firebase_verifier is not None and not is_own_token(token, settings)
+        else db_session(),
+        settings=settings,
+        token=token,
         now=now(),
-        firebase_verifier=current_app.extensions.get("steady_firebase_verifier"),
+        firebase_verifier=firebase_verifier,
+        load=current_app.extensions.get(CALLER_LOADER, service.load_session),
     )
     g.principal = principal
     # Kept apart from the ORM object, which a failed transaction may leave unreadable.
@@ -84,6 +94,20 @@ def authenticate_request() -> None:
         raise Forbidden("partners_only", "Only partners can do this.")
     if access == Access.THERAPIST and role != "therapist":
         raise Forbidden("therapist_only", "Only therapists can do this.")
+
+
+def touch_session(_exc: BaseException | None = None) -> None:
+    """After the request: records that the session was used, at most once a minute, in a short
+    transaction after the request's own work (a read never takes the write lock for it)."""
+    principal = g.get("principal")
+    if principal is None or principal.session_id is None or principal.last_used_at is None:
+        return
+    at = now()
+    if at - principal.last_used_at <= service.LAST_USED_RESOLUTION:
+        return
+    session = write_session()
+    session.rollback()  # whatever the request left unfinished is not ours to keep
+    service.touch_session(session=session, session_id=principal.session_id, now=at)
 
 
 def current_principal() -> Principal:

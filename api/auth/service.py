@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,8 +30,12 @@ from api.auth.tokens import (
 from api.errors import Conflict, NotFound, Unauthorized
 from api.pagination import Cursor, Page, paginate
 
-# Touching last_used_at on every request would make every read a write.
-LAST_USED_RESOLUTION = timedelta(minutes=5)
+# Touching last_used_at on every request would make every read a write: at most once a minute.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# Given a session id: the session (its `id`, `user_id`, `revoked_at` and `last_used_at` are
+# read) and its user, or Nones.
+SessionLoader = Callable[[Session, uuid.UUID], tuple[Any, "User | None"]]
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class Principal:
 
     user: User
     session_id: uuid.UUID | None
+    last_used_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +261,19 @@ def end_session(
     session.commit()
 
 
+_SESSION_AND_USER = (
+    select(AuthSession, User)
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.id == bindparam("session_id"))
+)
+
+
+def load_session(session: Session, session_id: uuid.UUID) -> tuple[AuthSession | None, User | None]:
+    """The session and its user, in one statement."""
+    row = session.execute(_SESSION_AND_USER, {"session_id": session_id}).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def authenticate(
     *,
     session: Session,
@@ -262,26 +281,38 @@ def authenticate(
     token: str,
     now: datetime,
     firebase_verifier: FirebaseVerifier | None,
+    load: SessionLoader = load_session,
 ) -> Principal:
-    """Resolves a bearer token to its user, checking the session on every request."""
+    """Resolves a bearer token to its user, checking the session on every request (no cache:
+    a revoked session is refused on the very next request). `load` reads the session and user;
+    the request layer passes one that reads the caller's couple in the same statement."""
     if firebase_verifier is not None and not is_own_token(token, settings):
         claims = firebase_verifier(token)
         return Principal(user=_firebase_user(session, claims, now=now), session_id=None)
     access = decode_access_token(token, settings=settings, now=now)
-    auth_session = session.get(AuthSession, access.session_id)
+    auth_session, user = load(session, access.session_id)
     if (
         auth_session is None
+        or user is None
         or auth_session.revoked_at is not None
         or auth_session.user_id != access.user_id
     ):
         raise Unauthorized("session_revoked", "This session has ended.")
-    user = accounts_service.find_user(session=session, user_id=access.user_id)
-    if user is None:
-        raise Unauthorized("session_revoked", "This session has ended.")
-    if now - auth_session.last_used_at > LAST_USED_RESOLUTION:
-        auth_session.last_used_at = now
-        session.commit()
-    return Principal(user=user, session_id=auth_session.id)
+    return Principal(user=user, session_id=auth_session.id, last_used_at=auth_session.last_used_at)
+
+
+def touch_session(*, session: Session, session_id: uuid.UUID, now: datetime) -> None:
+    """Records that the session was used; a compare-and-set, so of concurrent requests one
+    writes, and only when the last write is older than LAST_USED_RESOLUTION."""
+    session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == session_id,
+            AuthSession.last_used_at < now - LAST_USED_RESOLUTION,
+        )
+        .values(last_used_at=now)
+    )
+    session.commit()
 
 
 def _firebase_user(session: Session, claims: dict[str, Any], *, now: datetime) -> User:

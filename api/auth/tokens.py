@@ -7,6 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
@@ -57,6 +58,20 @@ def is_own_token(token: str, settings: TokenSettings) -> bool:
 
 
 def decode_access_token(token: str, *, settings: TokenSettings, now: datetime) -> AccessClaims:
+    """The token's claims once its signature, audience and issuer hold and it has not expired.
+
+    Verified tokens are remembered (by the token and the settings that verified it), so a
+    client's next requests skip the signature check; expiry is checked every time, and the
+    session behind the token is read on every request whatever is remembered here.
+    """
+    expires, claims = _verified(token, settings)
+    if expires <= int(now.timestamp()):
+        raise Unauthorized("token_expired", "The access token has expired.")
+    return claims
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, settings: TokenSettings) -> tuple[int, AccessClaims]:
     try:
         claims = jwt.decode(
             token,
@@ -76,10 +91,10 @@ def decode_access_token(token: str, *, settings: TokenSettings, now: datetime) -
         raise Unauthorized("token_expired", "The access token has expired.") from exc
     except jwt.PyJWTError as exc:
         raise Unauthorized("invalid_token", "The access token is not valid.") from exc
-    if not isinstance(claims["exp"], int) or claims["exp"] <= int(now.timestamp()):
-        raise Unauthorized("token_expired", "The access token has expired.")
+    if not isinstance(claims["exp"], int):
+        raise Unauthorized("invalid_token", "The access token is not valid.")
     try:
-        return AccessClaims(
+        return claims["exp"], AccessClaims(
             user_id=uuid.UUID(claims["sub"]),
             session_id=uuid.UUID(claims["sid"]),
             role=str(claims.get("role", "")),

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from api.auth.context import PartnerView, current_user
 from api.commitments import service
+from api.conditional import conditional
 from api.db import db_session, now
 from api.http import documents_errors
 from api.pairing.context import current_couple
@@ -38,6 +39,7 @@ class Commitments(PartnerView):
     @blp.arguments(CommitmentQueryArgsSchema, location="query")
     @blp.response(200, CommitmentPageSchema)
     @documents_errors(blp, 401, 403, 404)
+    @conditional(blp)
     def get(self, args):
         """List commitments with their kept rate, streak and next due time"""
         return service.list_commitments(

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +25,7 @@ from api.pairing.models import Couple
 from api.unset import UNSET
 
 RATE_WINDOW_DAYS = 28
+CHECK_STATUSES = ("kept", "missed")
 STREAK_CHUNK_DAYS = 120
 REMINDER_BATCH = 100
 # A reminder is still worth sending a little after the due time, not hours later.
@@ -194,6 +195,7 @@ def create_commitment(
     _check_schedule(c, now)
     c.next_reminder_at = _next_reminder(c, now)
     session.add(c)
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return _with_figures(session, c, now)
 
@@ -238,7 +240,25 @@ def list_commitments(
         cursor=cursor,
     )
     figures = _figures(session, page.items, now)
-    return Page(items=[_view(c, figures[c.id]) for c in page.items], next_cursor=page.next_cursor)
+    return Page(
+        items=[_view(c, figures[c.id]) for c in page.items],
+        next_cursor=page.next_cursor,
+        fresh_until=_figures_change_at(page.items, figures, now),
+    )
+
+
+def _figures_change_at(
+    commitments: list[Commitment], figures: dict[uuid.UUID, Figures], now: datetime
+) -> datetime | None:
+    """When time alone next changes these figures: a due instant passes (the occurrence
+    counts, the next one is shown) or a day ends in a commitment's zone (the windows move)."""
+    changes = []
+    for c in commitments:
+        tz = ZoneInfo(c.timezone)
+        changes.append(timeutil.end_of_local_day(now, tz))
+        if figures[c.id].next_due_at is not None:
+            changes.append(figures[c.id].next_due_at)
+    return min(changes, default=None)
 
 
 def list_couple_commitments(
@@ -304,6 +324,7 @@ def update_commitment(
     _check_schedule(c, now)
     c.updated_at = now
     c.next_reminder_at = _next_reminder(c, now)
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return _with_figures(session, c, now)
 
@@ -319,6 +340,7 @@ def delete_commitment(
     session.execute(
         update(CommitmentCheck).where(CommitmentCheck.commitment_id == c.id).values(note=None)
     )
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
 
 
@@ -334,6 +356,8 @@ def record_check(
     note: str | None = None,
 ) -> CommitmentCheck:
     """The owner records one due occurrence; a kept one tells the partner."""
+    if status not in CHECK_STATUSES:
+        raise Unprocessable(errors={"json": {"status": ["Must be kept or missed."]}})
     c = _owned(session, couple, user, commitment_id)
     rule = recurrence(c)
     if date > rule.local_date(now):
@@ -370,6 +394,7 @@ def record_check(
             dedupe_key=f"commitment_kept:{check.id}",
             now=now,
         )
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return check
 
@@ -426,6 +451,7 @@ def confirm_check(
         dedupe_key=f"commitment_confirmed:{check.id}",
         now=now,
     )
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return check
 
@@ -552,6 +578,29 @@ def _tally(
     return due, kept, confirmed
 
 
+_WEEKLY_COMMITMENTS = select(Commitment).where(
+    Commitment.couple_id == bindparam("couple_id"),
+    Commitment.owner_id.in_(bindparam("members", expanding=True)),
+    or_(Commitment.deleted_at.is_(None), Commitment.deleted_at >= bindparam("deleted_cutoff")),
+)
+# Rows are bounded by the window's dates times the commitments, not by history.
+_WEEKLY_CHECKS = (
+    select(
+        CommitmentCheck.commitment_id,
+        CommitmentCheck.date,
+        CommitmentCheck.status,
+        CommitmentCheck.confirmed_at,
+    )
+    .join(Commitment, Commitment.id == CommitmentCheck.commitment_id)
+    .where(
+        Commitment.couple_id == bindparam("couple_id"),
+        Commitment.owner_id.in_(bindparam("members", expanding=True)),
+        CommitmentCheck.date >= bindparam("low"),
+        CommitmentCheck.date <= bindparam("high"),
+    )
+)
+
+
 def weekly_counts(
     *,
     session: Session,
@@ -559,16 +608,18 @@ def weekly_counts(
     member_ids: list[uuid.UUID],
     week_starts: list[date],
     now: datetime,
-) -> dict[uuid.UUID, dict[str, Any]]:
+) -> dict[str, Any]:
     """Per partner, over their own commitments: occurrences due, kept, and kept-and-confirmed
-    per week, and the due and kept occurrences behind kept_rate_28d, summed.
+    per week, and the due and kept occurrences behind kept_rate_28d, summed; and `changes_at`,
+    when time alone next changes them (a due instant passes, or a day ends in a zone).
 
     Occurrence dates are each commitment's local dates, matched against the seven dates from
     each of `week_starts`. A deleted commitment counts what was due up to its deletion, as if
-    time stopped then. Two statements: the commitments, then their checks in the window.
+    time stopped then. Two statements: the commitments, then their checks in the window; the
+    counting is linear in weeks plus checks.
     """
     weeks = len(week_starts)
-    result: dict[uuid.UUID, dict[str, Any]] = {
+    partners: dict[uuid.UUID, dict[str, Any]] = {
         user_id: {
             "due": [0] * weeks,
             "kept": [0] * weeks,
@@ -578,53 +629,47 @@ def weekly_counts(
         }
         for user_id in member_ids
     }
+    result: dict[str, Any] = {"partners": partners, "changes_at": None}
     if not member_ids or not week_starts:
         return result
     # A local date is never more than two days off the UTC one, so a commitment deleted before
     # this cutoff has nothing left in the window.
     earliest = min(week_starts[0], now.date() - timedelta(days=RATE_WINDOW_DAYS))
-    deleted_cutoff = datetime.combine(earliest - timedelta(days=2), time(0), tzinfo=UTC)
-    commitments = session.scalars(
-        select(Commitment).where(
-            Commitment.couple_id == couple_id,
-            Commitment.owner_id.in_(member_ids),
-            or_(Commitment.deleted_at.is_(None), Commitment.deleted_at >= deleted_cutoff),
-        )
-    ).all()
+    params: dict[str, Any] = {
+        "couple_id": couple_id,
+        "members": member_ids,
+        "deleted_cutoff": datetime.combine(earliest - timedelta(days=2), time(0), tzinfo=UTC),
+    }
+    commitments = session.scalars(_WEEKLY_COMMITMENTS, params).all()
     if not commitments:
         return result
     rules = {c.id: recurrence(c) for c in commitments}
     todays = {c.id: rules[c.id].local_date(now) for c in commitments}
     stops = {c.id: min(now, c.deleted_at) if c.deleted_at else now for c in commitments}
     last_days = {c.id: rules[c.id].local_date(stops[c.id]) for c in commitments}
-    low = min(week_starts[0], min(todays.values()) - timedelta(days=RATE_WINDOW_DAYS - 1))
-    high = max(week_starts[-1] + timedelta(days=6), max(todays.values()))
-    checks: dict[uuid.UUID, dict[date, tuple[str, bool]]] = {c.id: {} for c in commitments}
-    # Rows are bounded by the window's dates times the commitments, not by history.
-    for commitment_id, day, status, confirmed_at in session.execute(
-        select(
-            CommitmentCheck.commitment_id,
-            CommitmentCheck.date,
-            CommitmentCheck.status,
-            CommitmentCheck.confirmed_at,
-        )
-        .join(Commitment, Commitment.id == CommitmentCheck.commitment_id)
-        .where(
-            Commitment.couple_id == couple_id,
-            Commitment.owner_id.in_(member_ids),
-            CommitmentCheck.date >= low,
-            CommitmentCheck.date <= high,
-        )
-    ):
-        if commitment_id in checks:
-            checks[commitment_id][day] = (status, confirmed_at is not None)
+    params["low"] = min(week_starts[0], min(todays.values()) - timedelta(days=RATE_WINDOW_DAYS - 1))
+    params["high"] = max(week_starts[-1] + timedelta(days=6), max(todays.values()))
+    by_week: dict[uuid.UUID, dict[int, dict[date, tuple[str, bool]]]] = {
+        c.id: {} for c in commitments
+    }
+    recent: dict[uuid.UUID, dict[date, tuple[str, bool]]] = {c.id: {} for c in commitments}
+    for commitment_id, day, status, confirmed_at in session.execute(_WEEKLY_CHECKS, params):
+        if commitment_id not in by_week:
+            continue
+        check = (status, confirmed_at is not None)
+        week = (day - week_starts[0]).days // 7
+        if 0 <= week < weeks:
+            by_week[commitment_id].setdefault(week, {})[day] = check
+        if day > todays[commitment_id] - timedelta(days=RATE_WINDOW_DAYS):
+            recent[commitment_id][day] = check
+    changes = []
     for c in commitments:
-        figures = result[c.owner_id]
+        figures = partners[c.owner_id]
         last_day, stop = last_days[c.id], stops[c.id]
         for week, start in enumerate(week_starts):
             due, kept, confirmed = _tally(
                 rules[c.id],
-                checks[c.id],
+                by_week[c.id].get(week, {}),
                 first=start,
                 last=start + timedelta(days=6),
                 today=last_day,
@@ -635,7 +680,7 @@ def weekly_counts(
             figures["confirmed"][week] += confirmed
         due, kept, _ = _tally(
             rules[c.id],
-            checks[c.id],
+            recent[c.id],
             first=todays[c.id] - timedelta(days=RATE_WINDOW_DAYS - 1),
             last=todays[c.id],
             today=last_day,
@@ -643,4 +688,10 @@ def weekly_counts(
         )
         figures["due_28d"] += due
         figures["kept_28d"] += kept
+        # Its 28-day window moves at midnight, also after deletion; its occurrences fall due
+        # only while it exists.
+        changes.append(timeutil.end_of_local_day(now, rules[c.id].tz))
+        if c.deleted_at is None and (due_at := rules[c.id].next_due_at(now)) is not None:
+            changes.append(due_at)
+    result["changes_at"] = min(changes, default=None)
     return result

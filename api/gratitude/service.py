@@ -6,18 +6,20 @@ import statistics
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy import bindparam, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.accounts.models import User
-from api.buckets import week_of
+from api.buckets import week_of, week_params
 from api.db import get_in_couple
 from api.errors import Conflict, Forbidden
 from api.gratitude.models import GratitudeNote
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
+from api.pairing import service as pairing_service
 from api.pairing.models import Couple
 
 
@@ -48,6 +50,7 @@ def send_note(
             expires_at=None,
             now=now,
         )
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return note
 
@@ -126,6 +129,7 @@ def acknowledge(
         dedupe_key=f"gratitude_acknowledged:{note.id}",
         now=now,
     )
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return note
 
@@ -172,45 +176,67 @@ def erase_for_user(*, session: Session, user: User) -> None:
 # --- weekly figures ---------------------------------------------------------------------------
 
 
-def _counts_by_week(
-    session: Session,
-    *,
-    who: Any,
-    at: Any,
-    couple_id: uuid.UUID,
-    member_ids: list[uuid.UUID],
-    boundaries: list[datetime],
-    since: datetime,
-    now: datetime,
-) -> dict[uuid.UUID, tuple[list[int], int]]:
-    """Notes per partner per week by the instant `at`, and how many fell on or after `since`."""
-    weeks = len(boundaries) - 1
-    rows = (
-        select(
-            week_of(at, boundaries).label("week"),
-            who.label("user_id"),
-            case((at >= since, 1), else_=0).label("recent"),
+@cache
+def _weekly_statements(weeks: int) -> dict[str, Any]:
+    """The figures' statements for a report of `weeks` weeks, built once and run with bind
+    parameters: the week boundaries, `couple_id`, `members`, `since`, `start`, `now`."""
+
+    def by_week(who: Any, at: Any):
+        rows = (
+            select(
+                week_of(at, weeks).label("week"),
+                who.label("user_id"),
+                case((at >= bindparam("since"), 1), else_=0).label("recent"),
+                at.label("at"),
+            )
+            .where(
+                GratitudeNote.couple_id == bindparam("couple_id"),
+                who.in_(bindparam("members", expanding=True)),
+                at >= bindparam("start"),
+                at <= bindparam("now"),
+            )
+            .subquery()
         )
-        .where(
-            GratitudeNote.couple_id == couple_id,
-            who.in_(member_ids),
-            at >= min(boundaries[0], since),
-            at <= now,
-        )
-        .subquery()
-    )
-    # Grouping by the subquery's column, not the CASE itself: PostgreSQL does not see two
-    # copies of a CASE with separately bound parameters as the same expression.
-    stmt = select(rows.c.week, rows.c.user_id, func.count(), func.sum(rows.c.recent)).group_by(
-        rows.c.week, rows.c.user_id
-    )
+        # Grouping by the subquery's column, not the CASE itself: PostgreSQL does not see two
+        # copies of a CASE with separately bound parameters as the same expression.
+        return select(
+            rows.c.week,
+            rows.c.user_id,
+            func.count(),
+            func.sum(rows.c.recent),
+            func.min(case((rows.c.recent == 1, rows.c.at))),
+        ).group_by(rows.c.week, rows.c.user_id)
+
+    return {
+        "sent": by_week(GratitudeNote.author_id, GratitudeNote.created_at),
+        "acknowledged": by_week(GratitudeNote.recipient_id, GratitudeNote.acknowledged_at),
+        # Bounded by the window's notes; PostgreSQL has a median (percentile_cont), SQLite none.
+        "ack_hours": select(
+            GratitudeNote.recipient_id, GratitudeNote.created_at, GratitudeNote.acknowledged_at
+        ).where(
+            GratitudeNote.couple_id == bindparam("couple_id"),
+            GratitudeNote.recipient_id.in_(bindparam("members", expanding=True)),
+            GratitudeNote.created_at >= bindparam("since"),
+            GratitudeNote.created_at <= bindparam("now"),
+            GratitudeNote.acknowledged_at <= bindparam("now"),
+        ),
+    }
+
+
+def _counts(
+    session: Session, stmt: Any, params: dict[str, Any], weeks: int
+) -> tuple[dict[uuid.UUID, tuple[list[int], int]], datetime | None]:
+    """Per partner: counts per week and since `since`; and the oldest instant since `since`."""
     counts: dict[uuid.UUID, tuple[list[int], int]] = {}
-    for week, user_id, count, recent in session.execute(stmt):
+    oldest: datetime | None = None
+    for week, user_id, count, recent, first in session.execute(stmt, params):
         per_week, total = counts.setdefault(user_id, ([0] * weeks, 0))
         if 0 <= week < weeks:
             per_week[week] = count
         counts[user_id] = (per_week, total + int(recent or 0))
-    return counts
+        if first is not None and (oldest is None or first < oldest):
+            oldest = first
+    return counts, oldest
 
 
 def weekly_counts(
@@ -221,53 +247,37 @@ def weekly_counts(
     boundaries: list[datetime],
     since: datetime,
     now: datetime,
-) -> dict[uuid.UUID, dict[str, Any]]:
+) -> dict[str, Any]:
     """Per partner: notes sent and acknowledgements made per week, notes sent since `since`,
-    and the median hours they took to acknowledge notes they received since `since`.
+    and the median hours they took to acknowledge notes they received since `since`; and
+    `oldest_since`, the oldest note counted since `since` (when it leaves the window, the
+    figures change).
 
     `boundaries` are the UTC instants that start each week, then the end of the last one.
     Three statements however many notes there are.
     """
     weeks = len(boundaries) - 1
-    sent = _counts_by_week(
-        session,
-        who=GratitudeNote.author_id,
-        at=GratitudeNote.created_at,
-        couple_id=couple_id,
-        member_ids=member_ids,
-        boundaries=boundaries,
-        since=since,
-        now=now,
-    )
-    acknowledged = _counts_by_week(
-        session,
-        who=GratitudeNote.recipient_id,
-        at=GratitudeNote.acknowledged_at,
-        couple_id=couple_id,
-        member_ids=member_ids,
-        boundaries=boundaries,
-        since=since,
-        now=now,
-    )
+    statements = _weekly_statements(weeks)
+    params = {
+        **week_params(boundaries),
+        "couple_id": couple_id,
+        "members": member_ids,
+        "since": since,
+        "start": min(boundaries[0], since),
+        "now": now,
+    }
+    sent, oldest = _counts(session, statements["sent"], params, weeks)
+    acknowledged, _ = _counts(session, statements["acknowledged"], params, weeks)
     hours: dict[uuid.UUID, list[float]] = {user_id: [] for user_id in member_ids}
-    # Bounded by the window's notes; PostgreSQL has a median (percentile_cont) but SQLite none.
     for recipient_id, created_at, acknowledged_at in session.execute(
-        select(
-            GratitudeNote.recipient_id, GratitudeNote.created_at, GratitudeNote.acknowledged_at
-        ).where(
-            GratitudeNote.couple_id == couple_id,
-            GratitudeNote.recipient_id.in_(member_ids),
-            GratitudeNote.created_at >= since,
-            GratitudeNote.created_at <= now,
-            GratitudeNote.acknowledged_at <= now,
-        )
+        statements["ack_hours"], params
     ):
         hours[recipient_id].append((acknowledged_at - created_at).total_seconds() / 3600)
-    result = {}
+    result: dict[str, Any] = {"oldest_since": oldest, "partners": {}}
     for user_id in member_ids:
         sent_weekly, sent_recent = sent.get(user_id) or ([0] * weeks, 0)
         acknowledged_weekly, _ = acknowledged.get(user_id) or ([0] * weeks, 0)
-        result[user_id] = {
+        result["partners"][user_id] = {
             "sent": sent_weekly,
             "acknowledged": acknowledged_weekly,
             "sent_28d": sent_recent,

@@ -6,13 +6,15 @@ authentication and the role check, so a replay is never served to the wrong call
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 from apispec import BasePlugin
 from flask import Flask, Response, current_app, g, request
 from flask_smorest.spec.plugins import FlaskPlugin
+from sqlalchemy.exc import IntegrityError
 
-from api.db import db_session, now
+from api.db import HOLD_COMMIT, db_session, now
 from api.idempotency import service
 
 HEADER = "Idempotency-Key"
@@ -37,10 +39,11 @@ class IdempotencyPlugin(BasePlugin):
         if 201 not in responses and "201" not in responses:
             return
         self.create_paths.add(path)
-        post.setdefault("parameters", []).append(_PARAMETER)
+        # Copies: a dict shared between operations would be written out as a YAML anchor.
+        post.setdefault("parameters", []).append(deepcopy(_PARAMETER))
         for code, description in _ANSWERS.items():
             if code not in responses and str(code) not in responses:
-                responses[code] = {**_ERROR_CONTENT, "description": description}
+                responses[code] = {**deepcopy(_ERROR_CONTENT), "description": description}
 
 
 _PARAMETER: dict[str, Any] = {
@@ -80,24 +83,38 @@ def _before() -> Response | None:
         return None
     service.validate_key(key)
     # The request's own session: on SQLite a second connection would wait on its write lock.
-    outcome = service.begin(
-        session=db_session(),
-        user_id=g.principal.user.id,
-        key=key,
-        method=request.method,
-        path=request.path,
-        digest=service.request_hash(request.get_data()),
-        now=now(),
-    )
-    if isinstance(outcome, service.StoredResponse):
-        response = Response(outcome.body, status=outcome.status, headers=outcome.headers)
-        response.headers["Idempotent-Replayed"] = "true"
-        return response
-    g.idempotency_record = outcome
-    return None
+    session = db_session()
+    request_ = {
+        "user_id": g.principal.user.id,
+        "key": key,
+        "method": request.method,
+        "path": request.path,
+        "digest": service.request_hash(request.get_data()),
+        "now": now(),
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        # One transaction for the whole request: the key, the work and the stored answer.
+        outcome = service.claim_in_transaction(session=session, **request_)
+        if isinstance(outcome, service.Claim):
+            session.info[HOLD_COMMIT] = True
+            g.idempotency_claim = outcome
+            return None
+    else:
+        outcome = service.begin(session=session, **request_)
+        if not isinstance(outcome, service.StoredResponse):
+            g.idempotency_record = outcome
+            return None
+    session.rollback()
+    response = Response(outcome.body, status=outcome.status, headers=outcome.headers)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _after(response: Response) -> Response:
+    claim = g.pop("idempotency_claim", None)
+    if claim is not None:
+        _store_and_commit(claim, response)
+        return response
     record_id = g.pop("idempotency_record", None)
     if record_id is None:
         return response
@@ -116,7 +133,31 @@ def _after(response: Response) -> Response:
     return response
 
 
+def _store_and_commit(claim, response: Response) -> None:
+    session = db_session()
+    session.info.pop(HOLD_COMMIT, None)
+    if response.status_code >= 500:
+        session.rollback()  # the work goes with the key: a retry runs it again
+        return
+    service.store_in_transaction(
+        session=session,
+        claim=claim,
+        status=response.status_code,
+        body=response.get_data(as_text=True),
+        headers={h: response.headers[h] for h in _REPLAY_HEADERS if h in response.headers},
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        # The use case rolled back (releasing the key) and a retry stored its answer first;
+        # that answer stands, and this one is still the caller's.
+        session.rollback()
+
+
 def _teardown(exc: BaseException | None) -> None:
+    # A request that died before answering: its held transaction is rolled back on close.
+    if g.pop("idempotency_claim", None) is not None:
+        db_session().info.pop(HOLD_COMMIT, None)
     # Reached with the record still claimed only when the request died before answering.
     record_id = g.pop("idempotency_record", None)
     if record_id is not None:

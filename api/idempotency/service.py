@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -125,6 +125,102 @@ def begin(
     raise Conflict(
         "idempotency_key_in_use",
         "The first request with this Idempotency-Key is still being served.",
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A key held by this request's transaction (PostgreSQL): stored with its answer."""
+
+    user_id: uuid.UUID
+    key: str
+    method: str
+    path: str
+    digest: str
+    now: datetime
+
+
+def _lock_key(user_id: uuid.UUID, key: str) -> int:
+    digest = hashlib.sha256(f"{user_id}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def claim_in_transaction(
+    *,
+    session: Session,
+    user_id: uuid.UUID,
+    key: str,
+    method: str,
+    path: str,
+    digest: str,
+    now: datetime,
+) -> Claim | StoredResponse:
+    """PostgreSQL: holds the key for the rest of the request's transaction, or returns the
+    stored answer. No commit: the request stores its answer and commits once, with its work.
+
+    The hold is a transaction-scoped advisory lock taken without waiting, so a second request
+    with the key while the first is served gets 409 idempotency_key_in_use at once, and a
+    crash frees it with the transaction.
+    """
+    held = session.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(user_id, key))))
+    if not held:
+        raise _in_use()
+    record = session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+        )
+    )
+    if record is not None and record.expires_at <= now:
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))
+        record = None
+    if record is not None:
+        if (record.method, record.path, record.request_hash) != (method, path[:300], digest):
+            raise _reused()
+        if record.response_status is not None:
+            return StoredResponse(
+                status=record.response_status,
+                body=record.response_body or "",
+                headers=dict(record.response_headers or {}),
+            )
+        if record.locked_until is not None and record.locked_until > now:
+            raise _in_use()  # claimed the other way (`begin`) and still being served
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))
+    return Claim(user_id=user_id, key=key, method=method, path=path[:300], digest=digest, now=now)
+
+
+def store_in_transaction(
+    *, session: Session, claim: Claim, status: int, body: str, headers: dict[str, Any]
+) -> None:
+    """Stores the first answer beside the request's work (no commit)."""
+    session.add(
+        IdempotencyRecord(
+            id=uuid.uuid4(),
+            user_id=claim.user_id,
+            key=claim.key,
+            method=claim.method,
+            path=claim.path,
+            request_hash=claim.digest,
+            response_status=status,
+            response_body=body,
+            response_headers=headers,
+            created_at=claim.now,
+            expires_at=claim.now + RETENTION,
+        )
+    )
+
+
+def _in_use() -> Conflict:
+    return Conflict(
+        "idempotency_key_in_use",
+        "The first request with this Idempotency-Key is still being served.",
+    )
+
+
+def _reused() -> Unprocessable:
+    return Unprocessable(
+        "idempotency_key_reused",
+        "This Idempotency-Key was used for another request.",
+        errors={"headers": {"Idempotency-Key": ["Already used for another request."]}},
     )
 
 

@@ -5,14 +5,23 @@ everywhere the claim is a compare-and-set, and each result is recorded only whil
 worker's lease still holds, so a row is never handed to two workers at once. A worker that dies
 mid-batch loses nothing: its lease runs out and another worker takes the rows again; at most
 the rows in flight are sent twice, and the collapse key makes the repeat replace the first.
+
+The lease is short (a minute by default), so a dead worker's rows go out again within about a
+minute; a live worker keeps its rows however long FCM takes by renewing the lease from a
+heartbeat thread while the batch is out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import threading
+import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -33,7 +42,7 @@ from api.pairing import service as pairing_service
 log = logging.getLogger("steady.worker")
 
 DEFAULT_BATCH_SIZE = 500
-DEFAULT_LEASE = timedelta(minutes=5)
+DEFAULT_LEASE = timedelta(seconds=60)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 
@@ -100,6 +109,86 @@ def claim(
     )
     session.commit()
     return claimed, locked_until
+
+
+class Lease:
+    """This worker's hold on a claimed batch: the `locked_until` its rows share.
+
+    `renew` moves it forward by compare-and-set on the value it last wrote, in a transaction of
+    its own, so rows whose lease already ran out and were taken by another worker stay theirs.
+    `until` is always the value the rows hold, which `record` must match.
+    """
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        ids: list[uuid.UUID],
+        until: datetime,
+        length: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._session_factory = session_factory
+        self._ids = ids
+        self._clock = clock
+        self._lock = threading.Lock()  # the heartbeat renews while the batch's thread reads
+        self.length = length
+        self._until = until
+
+    @property
+    def until(self) -> datetime:
+        with self._lock:
+            return self._until
+
+    def renew(self) -> int:
+        """Extends the lease to now + its length; returns how many rows it still holds."""
+        with self._lock:
+            until = self._clock() + self.length
+            if until <= self._until:
+                return len(self._ids)  # never shorten a lease (a clock that stepped back)
+            with self._session_factory() as session:
+                held = session.execute(
+                    update(_outbox)
+                    .where(_outbox.c.id.in_(self._ids), _outbox.c.locked_until == self._until)
+                    .values(locked_until=until)
+                ).rowcount
+                session.commit()
+            self._until = until
+        if held < len(self._ids):
+            log.warning(
+                "outbox lease lost",
+                extra={"fields": {"claimed": len(self._ids), "held": held}},
+            )
+        return held
+
+
+@contextlib.contextmanager
+def keep_renewed(lease: Lease, *, every: float | None = None) -> Iterator[None]:
+    """Renews `lease` from a thread every `every` seconds (a third of the lease by default)
+    until the block ends; the thread has stopped when the block is left, so a renewal never
+    races the recording of results."""
+    interval = lease.length.total_seconds() / 3 if every is None else every
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            try:
+                lease.renew()
+            except Exception:
+                # A database blip must not kill the heartbeat: the next beat may still make it
+                # in time, and a lease that lapses only costs a repeat the collapse key absorbs.
+                log.warning("outbox lease renewal failed", exc_info=True)
+
+    thread = threading.Thread(target=beat, name="outbox-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+Heartbeat = Callable[[Lease], AbstractContextManager[object]]
 
 
 def _sent_today(
@@ -228,9 +317,18 @@ def _messages(to_send: list[tuple[Notification, list[Device]]]) -> list[PushMess
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:
-    """Exponential backoff with jitter (0.5x to 1.5x), capped."""
-    base = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
-    return base * rng.uniform(0.5, 1.5)
+    """Exponential backoff with "equal jitter", capped: the n-th retry waits between half and
+    all of BASE * 2**(n-1).
+
+    Successive ranges ([b/2, b], then [b, 2b]) only touch, so a later retry never comes sooner
+    than an earlier one (±50 % jitter let the second come before the first). The cap is applied
+    to the jittered delay, which keeps that order; once half the doubled base passes the cap,
+    every retry waits exactly the cap, by when earlier jitter has long spread the rows apart.
+    """
+    # Past the cap a bigger exponent changes nothing; bounded, a huge count cannot overflow.
+    exponent = min(max(0, attempts - 1), 32)
+    base = BACKOFF_BASE.total_seconds() * 2**exponent
+    return min(BACKOFF_CAP, timedelta(seconds=rng.uniform(base / 2, base)))
 
 
 def _settle(
@@ -313,8 +411,14 @@ def dispatch_once(
     batch_size: int = DEFAULT_BATCH_SIZE,
     lease: timedelta = DEFAULT_LEASE,
     rng: random.Random | None = None,
+    clock: Callable[[], datetime] | None = None,
+    heartbeat: Heartbeat = keep_renewed,
 ) -> DispatchStats:
-    """Claims one batch of due notifications and delivers it."""
+    """Claims one batch of due notifications and delivers it.
+
+    `clock` dates the lease renewals (by default `now` plus the time elapsed since the call);
+    `heartbeat` keeps the lease alive while the batch is out (tests drive it by hand).
+    """
     rng = rng or random.Random()
     stats = DispatchStats()
     with session_factory() as session:
@@ -325,10 +429,18 @@ def dispatch_once(
         decided = plan(session=session, ids=ids, now=now)
         session.commit()  # end the read transaction: nothing is held while FCM answers
 
+    held = Lease(
+        session_factory=session_factory,
+        ids=ids,
+        until=locked_until,
+        length=lease,
+        clock=clock or _elapsed_since(now),
+    )
     messages = _messages(decided.to_send)
     results: list[PushResult] = []
     if messages:
-        with PUSH_LATENCY.labels(sender.name).time():
+        # However long FCM takes, the rows stay this worker's while it is alive.
+        with heartbeat(held), PUSH_LATENCY.labels(sender.name).time():
             results = sender.send(messages, now=now)
     by_notification: dict[str, list[tuple[PushMessage, PushResult]]] = defaultdict(list)
     dead_devices: set[uuid.UUID] = set()
@@ -341,7 +453,8 @@ def dispatch_once(
         outcomes[row.id] = _settle(row, by_notification[str(row.id)], now, rng)
 
     with session_factory() as session:
-        record(session=session, outcomes=outcomes, lease=locked_until, dead_devices=dead_devices)
+        # The heartbeat has stopped: the lease's last value is the one the rows hold.
+        record(session=session, outcomes=outcomes, lease=held.until, dead_devices=dead_devices)
 
     stats.devices_removed = len(dead_devices)
     for row_id, outcome in outcomes.items():
@@ -356,3 +469,13 @@ def dispatch_once(
         if count := getattr(stats, outcome_name):
             PUSH_SENDS.labels(outcome_name).inc(count)
     return stats
+
+
+def _elapsed_since(now: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `now` and runs at the pace of the monotonic clock."""
+    started = time.monotonic()
+
+    def clock() -> datetime:
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    return clock

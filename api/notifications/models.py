@@ -19,6 +19,11 @@ KINDS = (
     "commitment_confirmed",
     "pairing",
     "therapist",
+    "agreement_reminder",
+    "partner_checked_in",
+    "partner_running_late",
+    "reassurance_requested",
+    "reassurance_answered",
 )
 STATUSES = ("pending", "sending", "sent", "skipped", "failed")
 

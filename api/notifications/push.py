@@ -7,10 +7,13 @@ retryable failures themselves.
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import hashlib
 import itertools
 import logging
 import threading
+import uuid
 import warnings
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -20,6 +23,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import firebase_admin
 import google.auth.exceptions
+import google.auth.transport.requests
 import requests
 import requests.adapters
 from firebase_admin import credentials, exceptions, messaging
@@ -101,6 +105,17 @@ def ttl_seconds(expires_at: datetime, *, now: datetime) -> int:
     return max(0, int((expires_at - now).total_seconds()))
 
 
+def web_push_topic(notification_id: str) -> str:
+    """The Web Push `Topic` header for a notification: at most 32 characters of the URL-safe
+    base64 alphabet (RFC 8030), which a UUID's 32 hex digits are."""
+    try:
+        return uuid.UUID(notification_id).hex
+    except ValueError:
+        # Not a UUID (our ids always are): a digest keeps the header valid and the id's own.
+        digest = hashlib.sha256(notification_id.encode()).digest()
+        return base64.urlsafe_b64encode(digest).decode()[:32]
+
+
 def build_message(msg: PushMessage, *, now: datetime) -> messaging.Message:
     """The single place that maps a PushMessage onto FCM's wire format.
 
@@ -117,7 +132,15 @@ def build_message(msg: PushMessage, *, now: datetime) -> messaging.Message:
 
     ttl = ttl_seconds(msg.expires_at, now=now)
     data = {**msg.data, "notification_id": msg.notification_id, "kind": msg.kind}
-    webpush = messaging.WebpushConfig(headers={"TTL": str(ttl)}) if msg.platform == "web" else None
+    webpush = None
+    if msg.platform == "web":
+        # The web's collapse identity, like Android's tag and APNs' collapse id: the browser
+        # replaces a shown notification with the same tag, and the push service replaces an
+        # undelivered message with the same Topic, so a repeat never shows twice.
+        webpush = messaging.WebpushConfig(
+            headers={"TTL": str(ttl), "Topic": web_push_topic(msg.notification_id)},
+            notification=messaging.WebpushNotification(tag=msg.notification_id),
+        )
     with warnings.catch_warnings():
         # firebase-admin 7.5 deprecated Message(token=...) in favour of Firebase installation
         # IDs, but clients register FCM registration tokens with us and the v1 API still takes
@@ -161,7 +184,8 @@ class FcmSender:
     start-up, tests, CLI tools) never touches credentials. Senders built with the same
     `app_name` share one firebase app. Misconfiguration (unreadable credentials, no project
     id) is raised from `send` before anything goes out; per-message and per-batch delivery
-    problems come back as results.
+    problems come back as results. The access token is fetched before a batch when needed, so
+    the batch's send threads never each fetch one.
 
     About the SDK's own HTTP retries (firebase-admin 7.7, urllib3 2.x): every request goes
     through a urllib3 Retry(status=4, status_forcelist=[500, 503], backoff_factor=0.5). send_each
@@ -191,6 +215,8 @@ class FcmSender:
         self._http_retries = http_retries
         self._app: firebase_admin.App | None = None
         self._init_lock = threading.Lock()
+        self._token_lock = threading.Lock()
+        self._token_request = google.auth.transport.requests.Request()
 
     def send(self, messages: Sequence[PushMessage], *, now: datetime) -> list[PushResult]:
         if now.tzinfo is None:
@@ -206,7 +232,11 @@ class FcmSender:
         if pending:
             app = self._get_app()
             for chunk in _chunks(pending, MAX_BATCH_SIZE):
-                chunk_results = self._send_chunk(chunk, app, now)
+                if refresh_error := self._refresh_credential(app):
+                    # Sending would repeat the failure once per message: retry them all later.
+                    chunk_results = [PushResult("retry", error=refresh_error)] * len(chunk)
+                else:
+                    chunk_results = self._send_chunk(chunk, app, now)
                 for (index, _), result in zip(chunk, chunk_results, strict=True):
                     results[index] = result
 
@@ -237,6 +267,26 @@ class FcmSender:
             # keys in build_message make a repeat replace the earlier copy on the device.
             return [PushResult("retry", error=_describe(exc))] * len(chunk)
         return [classify_response(resp, now=now) for resp in batch.responses]
+
+    def _refresh_credential(self, app: firebase_admin.App) -> str | None:
+        """Fetches an access token before a chunk when the credential has no valid one;
+        returns why that failed, if it did.
+
+        send_each sends every message from its own thread, and each thread's request asks
+        google-auth for a token: on a cold or expired credential all of them refresh at once,
+        one OAuth request per message. Refreshed here first, behind a lock, the threads find
+        a valid token, so a chunk makes at most one token request (none while it is valid).
+        """
+        # The same object the messaging client authorises its requests with.
+        credential = app.credential.get_credential()
+        with self._token_lock:
+            if credential.valid:
+                return None
+            try:
+                credential.refresh(self._token_request)
+            except (google.auth.exceptions.GoogleAuthError, requests.RequestException) as exc:
+                return _describe(exc)
+        return None
 
     def _get_app(self) -> firebase_admin.App:
         with self._init_lock:

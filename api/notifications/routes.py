@@ -13,6 +13,7 @@ from schemas.notifications import (
     NotificationPageSchema,
     NotificationSchema,
     NotificationSettingsSchema,
+    NotificationSettingsUpdateSchema,
 )
 
 blp = Blueprint(
@@ -49,7 +50,7 @@ class Settings(View):
         """Show your quiet hours, daily cap and kinds of push"""
         return service.get_settings(session=db_session(), user_id=current_user().id)
 
-    @blp.arguments(NotificationSettingsSchema)
+    @blp.arguments(NotificationSettingsUpdateSchema)
     @blp.response(200, NotificationSettingsSchema)
     @documents_errors(blp, 400, 401, 413)
     def put(self, data):

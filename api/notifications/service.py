@@ -55,7 +55,9 @@ def enqueue(
         "expires_at": expires_at or now + DEFAULT_TTL,
         "created_at": now,
     }
-    insert_ignoring_conflicts(session, Notification, values, conflict_on=["dedupe_key"])
+    insert_ignoring_conflicts(
+        session, Notification, values, conflict_on=["dedupe_key"], returning=False
+    )
 
 
 def cancel_for_couple(*, session: Session, couple_id: uuid.UUID, now: datetime) -> None:

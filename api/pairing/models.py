@@ -33,6 +33,9 @@ class Couple(UUIDPrimaryKey, Base):
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column()
+    # Bumped in the same transaction as every write that changes what the couple sees, so a
+    # read can tell it is unchanged without building it (ETag, cached progress).
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     members: Mapped[list[CoupleMember]] = relationship(
         back_populates="couple", lazy="selectin", order_by="CoupleMember.slot"

@@ -5,9 +5,11 @@ from werkzeug.routing import UnicodeConverter
 
 from api import flows
 from api.auth.context import PartnerView, current_user
+from api.conditional import conditional
 from api.db import db_session, now
 from api.http import documents_errors
 from api.pairing import service
+from api.pairing.context import current_couple
 from schemas.common import PageQueryArgsSchema
 from schemas.pairing import CoupleSchema, InvitePageSchema, InviteSchema
 
@@ -69,9 +71,12 @@ class InviteAccept(PartnerView):
 class CurrentCouple(PartnerView):
     @blp.response(200, CoupleSchema)
     @documents_errors(blp, 401, 403, 404)
+    @conditional(blp)
     def get(self):
         """Show your couple"""
-        return service.get_couple(session=db_session(), user=current_user())
+        return service.couple_view(
+            session=db_session(), couple=current_couple(), viewer=current_user()
+        )
 
     @blp.response(204)
     @documents_errors(blp, 401, 403, 404)

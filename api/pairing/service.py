@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -209,6 +209,19 @@ def end_couple(*, session: Session, couple: Couple, now: datetime) -> None:
     session.execute(
         update(CoupleMember).where(CoupleMember.couple_id == couple.id).values(active=False)
     )
+
+
+def bump_version(*, session: Session, couple_id: uuid.UUID) -> None:
+    """Something the couple sees changed (no commit: part of the caller's write)."""
+    session.execute(_BUMP, {"couple_id": couple_id})
+
+
+_BUMP = (
+    update(Couple)
+    .where(Couple.id == bindparam("couple_id"))
+    .values(version=Couple.version + 1)
+    .execution_options(synchronize_session=False)
+)
 
 
 def couples_of_user(*, session: Session, user_id: uuid.UUID) -> list[Couple]:

@@ -4,6 +4,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 
 from api.auth.context import PartnerView, current_user
+from api.conditional import conditional
 from api.db import db_session, now
 from api.http import documents_errors
 from api.pairing.context import current_couple
@@ -19,6 +20,7 @@ class Progress(PartnerView):
     @blp.arguments(ProgressQueryArgsSchema, location="query", unknown=ma.RAISE)
     @blp.response(200, ProgressSchema)
     @documents_errors(blp, 401, 403, 404)
+    @conditional(blp)
     def get(self, args):
         """Show the couple's weekly progress, in your time zone"""
         couple = current_couple()
@@ -29,4 +31,5 @@ class Progress(PartnerView):
             timezone=current_user().timezone,
             weeks=args["weeks"],
             now=now(),
+            version=couple.version,
         )

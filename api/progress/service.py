@@ -6,17 +6,21 @@ the caller passes the couple, its members and the zone whose Mondays start the w
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from api import timeutil
+from api import occurrences, timeutil
+from api.agreements import service as agreements_service
 from api.commitments import service as commitments_service
 from api.gratitude import service as gratitude_service
 from api.prompts import service as prompts_service
+from api.reassurance import service as reassurance_service
 
 DEFAULT_WEEKS = 8
 MAX_WEEKS = 52
@@ -30,6 +34,46 @@ def week_starts(*, today: date, weeks: int) -> list[date]:
     return [current - timedelta(weeks=weeks - 1 - index) for index in range(weeks)]
 
 
+class _Cache:
+    """Recent progress results of this process, keyed by the couple's version and everything
+    else an answer depends on; an entry serves until its `fresh_until`. Another process keeps
+    its own: the version read from the database on every request keeps them all correct."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, now: datetime) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry["fresh_until"] is not None and now >= entry["fresh_until"]:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, result: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries[key] = result
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_cache = _Cache(size=2048)
+
+
+def _agreement_rates(figures: dict[str, Any]) -> dict[str, float | None]:
+    due, on_time = figures["due_28d"], figures["on_time_28d"]
+    return {
+        "on_time_rate_28d": occurrences.rate(on_time, due),
+        "informed_rate_28d": occurrences.rate(on_time + figures["late_notices_28d"], due),
+    }
+
+
 def couple_progress(
     *,
     session: Session,
@@ -38,13 +82,41 @@ def couple_progress(
     timezone: str,
     weeks: int,
     now: datetime,
+    version: int | None = None,
 ) -> dict[str, Any]:
-    """Each partner's weekly figures and 28-day summary, keyed by their id.
+    """Each partner's weekly figures and 28-day summary, keyed by their id, and `fresh_until`:
+    the instant until which they hold unless the couple writes something.
 
     Weeks start at local midnight on Monday in `timezone`. A fixed number of aggregate
     statements whatever the amount of data: the week boundaries are computed here, as UTC
     instants (a DST week is 167 or 169 hours long), and each domain buckets by them in SQL.
+    Given the couple's `version`, an unchanged couple's figures come from a cache instead.
     """
+    key = (couple_id, version, tuple(member_ids), timezone, weeks)
+    if version is not None and (cached := _cache.get(key, now)) is not None:
+        return cached
+    result = _build(
+        session=session,
+        couple_id=couple_id,
+        member_ids=member_ids,
+        timezone=timezone,
+        weeks=weeks,
+        now=now,
+    )
+    if version is not None:
+        _cache.put(key, result)
+    return result
+
+
+def _build(
+    *,
+    session: Session,
+    couple_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    timezone: str,
+    weeks: int,
+    now: datetime,
+) -> dict[str, Any]:
     if not 1 <= weeks <= MAX_WEEKS:
         raise ValueError(f"weeks must be 1..{MAX_WEEKS}, got {weeks}")
     tz = ZoneInfo(timezone)
@@ -58,34 +130,59 @@ def couple_progress(
     gratitude = gratitude_service.weekly_counts(**scope, boundaries=boundaries, since=since)
     rounds = prompts_service.weekly_counts(**scope, boundaries=boundaries, since=since)
     commitments = commitments_service.weekly_counts(**scope, week_starts=starts)
+    agreements = agreements_service.weekly_counts(**scope, week_starts=starts)
+    reassurance = reassurance_service.weekly_counts(**scope, boundaries=boundaries)
+
+    gratitude_by, commitments_by = gratitude["partners"], commitments["partners"]
+    agreements_by = agreements["partners"]
 
     def partner_week(user_id: uuid.UUID, week: int) -> dict[str, Any]:
         answers = rounds["partners"][user_id]
         rated = answers["rating_count"][week]
         return {
-            "gratitude_sent": gratitude[user_id]["sent"][week],
-            "gratitude_acknowledged": gratitude[user_id]["acknowledged"][week],
+            "gratitude_sent": gratitude_by[user_id]["sent"][week],
+            "gratitude_acknowledged": gratitude_by[user_id]["acknowledged"][week],
             "rounds_asked": rounds["asked"][week],
             "rounds_answered": answers["answered"][week],
             "mean_check_in_rating": answers["rating_sum"][week] / rated if rated else None,
-            "commitments_due": commitments[user_id]["due"][week],
-            "commitments_kept": commitments[user_id]["kept"][week],
-            "commitments_confirmed": commitments[user_id]["confirmed"][week],
+            "commitments_due": commitments_by[user_id]["due"][week],
+            "commitments_kept": commitments_by[user_id]["kept"][week],
+            "commitments_confirmed": commitments_by[user_id]["confirmed"][week],
+            "check_ins_due": agreements_by[user_id]["due"][week],
+            "check_ins_on_time": agreements_by[user_id]["on_time"][week],
+            "late_notices": agreements_by[user_id]["late_notices"][week],
+            "reassurance_asked": reassurance[user_id]["asked"][week],
+            "reassurance_answered": reassurance[user_id]["answered"][week],
         }
 
     def summary(user_id: uuid.UUID) -> dict[str, Any]:
         asked = rounds["asked_28d"]
-        due = commitments[user_id]["due_28d"]
+        due = commitments_by[user_id]["due_28d"]
         return {
             "answer_rate_28d": rounds["partners"][user_id]["answered_28d"] / asked
             if asked
             else None,
-            "kept_rate_28d": commitments[user_id]["kept_28d"] / due if due else None,
-            "gratitude_per_week_28d": gratitude[user_id]["sent_28d"] / _WEEKS_IN_WINDOW,
-            "median_ack_hours_28d": gratitude[user_id]["median_ack_hours_28d"],
+            "kept_rate_28d": commitments_by[user_id]["kept_28d"] / due if due else None,
+            "gratitude_per_week_28d": gratitude_by[user_id]["sent_28d"] / _WEEKS_IN_WINDOW,
+            "median_ack_hours_28d": gratitude_by[user_id]["median_ack_hours_28d"],
+            **_agreement_rates(agreements_by[user_id]),
         }
 
+    # Time alone changes the figures when the viewer's day ends (weeks move on), when the
+    # oldest note or round counted in the 28 days leaves them, and when a commitment's or an
+    # agreement's occurrence falls due, its window ends, or its day ends.
+    changes = [
+        timeutil.end_of_local_day(now, tz),
+        commitments["changes_at"],
+        agreements["changes_at"],
+        *(
+            oldest + SUMMARY_WINDOW
+            for oldest in (gratitude["oldest_since"], rounds["oldest_since"])
+            if oldest is not None
+        ),
+    ]
     return {
+        "fresh_until": min(change for change in changes if change is not None),
         "timezone": timezone,
         "weeks": [
             {

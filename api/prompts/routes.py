@@ -5,6 +5,7 @@ import uuid
 from flask_smorest import Blueprint
 
 from api.auth.context import PartnerView, View, current_user
+from api.conditional import conditional
 from api.db import db_session, now
 from api.http import documents_errors
 from api.pairing.context import current_couple, current_couple_or_none
@@ -125,6 +126,7 @@ class Rounds(PartnerView):
     @blp.arguments(RoundQueryArgsSchema, location="query")
     @blp.response(200, RoundPageSchema)
     @documents_errors(blp, 401, 403, 404)
+    @conditional(blp)
     def get(self, args):
         """List your couple's rounds, newest first"""
         return service.list_rounds(

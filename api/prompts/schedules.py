@@ -68,6 +68,7 @@ def create_schedule(
     )
     schedule.next_fire_at = _next_fire(schedule, now)
     session.add(schedule)
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return schedule
 
@@ -177,6 +178,7 @@ def update_schedule(
         schedule.active = active
     schedule.updated_at = now
     schedule.next_fire_at = _next_fire(schedule, now)
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return schedule
 
@@ -184,6 +186,7 @@ def update_schedule(
 def delete_schedule(*, session: Session, couple: Couple, schedule_id: uuid.UUID) -> None:
     schedule = get_schedule(session=session, couple=couple, schedule_id=schedule_id)
     session.delete(schedule)
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
 
 

@@ -5,21 +5,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api import timeutil
 from api.accounts import service as accounts_service
 from api.accounts.models import User
-from api.buckets import week_of
+from api.buckets import week_of, week_params
 from api.db import get_in_couple, insert_ignoring_conflicts
 from api.errors import Conflict, NotFound, Unprocessable
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
+from api.pairing import service as pairing_service
 from api.pairing.models import Couple
 from api.prompts.models import Answer, Prompt, Round
 
@@ -70,6 +73,7 @@ def create_prompt(
         created_at=now,
     )
     session.add(prompt)
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return prompt
 
@@ -218,9 +222,11 @@ def _answer_view(answer: Answer | None) -> AnswerView | None:
     )
 
 
-def round_view(round_: Round, viewer_id: uuid.UUID) -> RoundView:
-    mine = next((a for a in round_.answers if a.user_id == viewer_id), None)
-    theirs = next((a for a in round_.answers if a.user_id != viewer_id), None)
+def round_view(round_: Any, viewer_id: uuid.UUID, answers: list[Any] | None = None) -> RoundView:
+    """`round_` is a Round or a row of its columns; `answers` default to the Round's own."""
+    answers = round_.answers if answers is None else answers
+    mine = next((a for a in answers if a.user_id == viewer_id), None)
+    theirs = next((a for a in answers if a.user_id != viewer_id), None)
     return RoundView(
         id=round_.id,
         kind=round_.kind,
@@ -285,6 +291,7 @@ def ask_now(
     partner_id = couple.partner_id_of(user.id)
     if partner_id is not None:
         _notify_prompt(session, couple, round_, [partner_id], now)
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     session.refresh(round_)
     return round_view(round_, user.id)
@@ -326,6 +333,7 @@ def ask_scheduled(
         return False
     round_ = session.get(Round, round_id)
     _notify_prompt(session, couple, round_, couple.member_ids(), now)
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     return True
 
 
@@ -338,7 +346,9 @@ def list_rounds(
     limit: int,
     cursor: Cursor | None,
 ) -> Page[RoundView]:
-    stmt = select(Round).where(Round.couple_id == couple.id)
+    """The couple's rounds as the user sees them, newest first. Read as plain rows: a page of
+    rounds and one statement for their answers, no ORM objects."""
+    stmt = select(*_ROUND_COLUMNS).where(Round.couple_id == couple.id)
     if status == "open":
         stmt = stmt.where(Round.completed_at.is_(None))
     elif status == "complete":
@@ -351,8 +361,31 @@ def list_rounds(
         limit=limit,
         cursor=cursor,
         key=lambda r: Cursor(at=r.asked_at, id=r.id),
+        rows=True,
     )
-    return Page(items=[round_view(r, user.id) for r in page.items], next_cursor=page.next_cursor)
+    answers: dict[uuid.UUID, list[Any]] = {r.id: [] for r in page.items}
+    if answers:
+        rows = session.connection().execute(_ANSWERS_OF, {"round_ids": list(answers)})
+        for answer in rows:
+            answers[answer.round_id].append(answer)
+    return Page(
+        items=[round_view(r, user.id, answers[r.id]) for r in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+_ROUND_COLUMNS = (
+    Round.id,
+    Round.kind,
+    Round.completed_at,
+    Round.prompt_id,
+    Round.prompt_text,
+    Round.asked_at,
+    Round.schedule_id,
+)
+_ANSWERS_OF = select(
+    Answer.round_id, Answer.id, Answer.user_id, Answer.text, Answer.rating, Answer.created_at
+).where(Answer.round_id.in_(bindparam("round_ids", expanding=True)))
 
 
 def _round(session: Session, couple: Couple, round_id: uuid.UUID) -> Round:
@@ -373,8 +406,19 @@ def answer_round(
     text: str | None = None,
     rating: int | None = None,
 ) -> RoundView:
-    """Records the caller's one answer; the partner learns they answered, not what."""
-    round_ = _round(session, couple, round_id)
+    """Records the caller's one answer; the partner learns they answered, not what.
+
+    The round is read with its answers and locked (PostgreSQL; SQLite has one writer), and
+    completion is decided by one UPDATE after the insert, which sees an answer the partner
+    committed while this request waited for the lock.
+    """
+    round_ = (
+        session.execute(_ROUND_TO_ANSWER, {"round_id": round_id, "couple_id": couple.id})
+        .unique()
+        .scalar_one_or_none()
+    )
+    if round_ is None:
+        raise NotFound()
     if round_.kind == "check_in" and rating is None:
         raise Unprocessable(
             "rating_required",
@@ -393,17 +437,13 @@ def answer_round(
             "A gratitude answer needs text.",
             errors={"json": {"text": ["Missing data for required field."]}},
         )
-    if any(a.user_id == user.id for a in round_.answers):
+    if rating is not None and not 1 <= rating <= 5:
+        raise Unprocessable(errors={"json": {"rating": ["Must be from 1 to 5."]}})
+    answered = {a.user_id for a in round_.answers}
+    if user.id in answered:
         raise Conflict("already_answered", "You already answered this round.")
-    session.add(
-        Answer(
-            id=uuid.uuid4(),
-            round_id=round_.id,
-            user_id=user.id,
-            text=text,
-            rating=rating,
-            created_at=now,
-        )
+    round_.answers.append(
+        Answer(id=uuid.uuid4(), user_id=user.id, text=text, rating=rating, created_at=now)
     )
     try:
         session.flush()
@@ -411,11 +451,13 @@ def answer_round(
         session.rollback()
         raise Conflict("already_answered", "You already answered this round.") from exc
     partner_id = couple.partner_id_of(user.id)
-    answered = {
-        a.user_id for a in session.scalars(select(Answer).where(Answer.round_id == round_.id))
-    }
-    if partner_id is not None and partner_id in answered:
-        round_.completed_at = now
+    completed = partner_id is not None and bool(
+        session.execute(_COMPLETE, {"round_id": round_.id, "now": now}).first()
+    )
+    if completed:
+        set_committed_value(round_, "completed_at", now)
+        if partner_id not in answered:  # answered while we waited: read it for the reveal
+            session.refresh(round_, ["answers"])
     if partner_id is not None:
         notifications_service.enqueue(
             session=session,
@@ -423,16 +465,35 @@ def answer_round(
             couple_id=couple.id,
             kind="partner_answered",
             title=f"{user.display_name} answered",
-            body="Your partner answered today's question."
-            if partner_id not in answered
-            else "You've both answered: see what they said.",
+            body="You've both answered: see what they said."
+            if completed
+            else "Your partner answered today's question.",
             data={"round_id": str(round_.id)},
             dedupe_key=f"partner_answered:{round_.id}:{user.id}",
             now=now,
         )
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
-    session.expire(round_, ["answers"])
     return round_view(round_, user.id)
+
+
+_COMPLETE = (
+    update(Round)
+    .where(
+        Round.id == bindparam("round_id"),
+        Round.completed_at.is_(None),
+        select(func.count()).where(Answer.round_id == Round.id).scalar_subquery() >= 2,
+    )
+    .values(completed_at=bindparam("now"))
+    .returning(Round.id)
+    .execution_options(synchronize_session=False)
+)
+_ROUND_TO_ANSWER = (
+    select(Round)
+    .where(Round.id == bindparam("round_id"), Round.couple_id == bindparam("couple_id"))
+    .options(joinedload(Round.answers))
+    .with_for_update(of=Round)
+)
 
 
 # --- export and erasure -----------------------------------------------------------------------
@@ -466,6 +527,56 @@ def erase_for_user(*, session: Session, user: User) -> None:
 # --- weekly figures ---------------------------------------------------------------------------
 
 
+@cache
+def _weekly_statements(weeks: int) -> tuple[Any, Any]:
+    """The figures' two statements for a report of `weeks` weeks, built once and run with bind
+    parameters: the week boundaries, `couple_id`, `members`, `since`, `start`, `now`."""
+    window = (
+        Round.couple_id == bindparam("couple_id"),
+        Round.asked_at >= bindparam("start"),
+        Round.asked_at <= bindparam("now"),
+    )
+    recent = case((Round.asked_at >= bindparam("since"), 1), else_=0)
+    # Grouping by a subquery's columns, not the CASE itself: PostgreSQL does not see two copies
+    # of a CASE with separately bound parameters as the same expression.
+    asked_rows = (
+        select(
+            week_of(Round.asked_at, weeks).label("week"),
+            recent.label("recent"),
+            Round.asked_at.label("at"),
+        )
+        .where(*window)
+        .subquery()
+    )
+    asked = select(
+        asked_rows.c.week,
+        func.count(),
+        func.sum(asked_rows.c.recent),
+        func.min(case((asked_rows.c.recent == 1, asked_rows.c.at))),
+    ).group_by(asked_rows.c.week)
+    answer_rows = (
+        select(
+            week_of(Round.asked_at, weeks).label("week"),
+            Answer.user_id,
+            recent.label("recent"),
+            case((Round.kind == "check_in", Answer.rating)).label("rating"),
+        )
+        .select_from(Answer)
+        .join(Round, Round.id == Answer.round_id)
+        .where(*window, Answer.user_id.in_(bindparam("members", expanding=True)))
+        .subquery()
+    )
+    answered = select(
+        answer_rows.c.week,
+        answer_rows.c.user_id,
+        func.count(),
+        func.sum(answer_rows.c.recent),
+        func.sum(answer_rows.c.rating),
+        func.count(answer_rows.c.rating),
+    ).group_by(answer_rows.c.week, answer_rows.c.user_id)
+    return asked, answered
+
+
 def weekly_counts(
     *,
     session: Session,
@@ -476,48 +587,32 @@ def weekly_counts(
     now: datetime,
 ) -> dict[str, Any]:
     """Rounds asked per week and since `since`; per partner, their answers to those rounds and
-    the sum and count of their check-in ratings, each counted in the week the round was asked.
+    the sum and count of their check-in ratings, each counted in the week the round was asked;
+    and `oldest_since`, the oldest round asked since `since` (when it leaves the window, the
+    figures change).
 
     `boundaries` are the UTC instants that start each week, then the end of the last one.
     Two statements however many rounds there are.
     """
     weeks = len(boundaries) - 1
-    window = (
-        Round.couple_id == couple_id,
-        Round.asked_at >= min(boundaries[0], since),
-        Round.asked_at <= now,
-    )
-    recent = case((Round.asked_at >= since, 1), else_=0)
-    # Grouping by a subquery's columns, not the CASE itself: PostgreSQL does not see two copies
-    # of a CASE with separately bound parameters as the same expression.
-    asked_rows = (
-        select(week_of(Round.asked_at, boundaries).label("week"), recent.label("recent"))
-        .where(*window)
-        .subquery()
-    )
+    asked_stmt, answered_stmt = _weekly_statements(weeks)
+    params = {
+        **week_params(boundaries),
+        "couple_id": couple_id,
+        "members": member_ids,
+        "since": since,
+        "start": min(boundaries[0], since),
+        "now": now,
+    }
     asked = [0] * weeks
     asked_recent = 0
-    for week, count, in_window in session.execute(
-        select(asked_rows.c.week, func.count(), func.sum(asked_rows.c.recent)).group_by(
-            asked_rows.c.week
-        )
-    ):
+    oldest: datetime | None = None
+    for week, count, in_window, first in session.execute(asked_stmt, params):
         if 0 <= week < weeks:
             asked[week] = count
         asked_recent += int(in_window or 0)
-
-    answer_rows = (
-        select(
-            week_of(Round.asked_at, boundaries).label("week"),
-            Answer.user_id,
-            recent.label("recent"),
-            case((Round.kind == "check_in", Answer.rating)).label("rating"),
-        )
-        .select_from(Answer)
-        .join(Round, Round.id == Answer.round_id)
-        .where(*window, Answer.user_id.in_(member_ids))
-        .subquery()
-    )
+        if first is not None and (oldest is None or first < oldest):
+            oldest = first
     partners: dict[uuid.UUID, dict[str, Any]] = {
         user_id: {
             "answered": [0] * weeks,
@@ -528,14 +623,7 @@ def weekly_counts(
         for user_id in member_ids
     }
     for week, user_id, count, in_window, rating_sum, rating_count in session.execute(
-        select(
-            answer_rows.c.week,
-            answer_rows.c.user_id,
-            func.count(),
-            func.sum(answer_rows.c.recent),
-            func.sum(answer_rows.c.rating),
-            func.count(answer_rows.c.rating),
-        ).group_by(answer_rows.c.week, answer_rows.c.user_id)
+        answered_stmt, params
     ):
         figures = partners[user_id]
         figures["answered_28d"] += int(in_window or 0)
@@ -543,4 +631,9 @@ def weekly_counts(
             figures["answered"][week] = count
             figures["rating_sum"][week] = int(rating_sum or 0)
             figures["rating_count"][week] = rating_count
-    return {"asked": asked, "asked_28d": asked_recent, "partners": partners}
+    return {
+        "asked": asked,
+        "asked_28d": asked_recent,
+        "partners": partners,
+        "oldest_since": oldest,
+    }

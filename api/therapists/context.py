@@ -7,7 +7,7 @@ import uuid
 from flask import request
 
 from api.auth.context import current_user
-from api.db import db_session, now
+from api.db import now, write_session
 from api.therapists import service
 from api.therapists.models import Grant
 
@@ -17,7 +17,7 @@ def couple_access(couple_id: uuid.UUID, action: str, *, content: bool = False) -
     couple's access log (allowed or denied); 404 without a grant, 403 `scope_denied` when
     `content` is asked for under a summary-only grant."""
     return service.check_access(
-        session=db_session(),
+        session=write_session(),
         therapist=current_user(),
         couple_id=couple_id,
         action=action,

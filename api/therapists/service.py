@@ -20,7 +20,7 @@ from api.accounts.models import User
 from api.codes import add_with_fresh_code, normalize_code
 from api.commitments import service as commitments_service
 from api.db import get_in_couple
-from api.errors import Conflict, Forbidden, Gone, NotFound
+from api.errors import Conflict, Forbidden, Gone, NotFound, Unprocessable
 from api.gratitude import service as gratitude_service
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
@@ -29,7 +29,14 @@ from api.pairing.models import Couple
 from api.progress import service as progress_service
 from api.prompts import schedules as schedules_service
 from api.prompts import service as prompts_service
-from api.therapists.models import AccessLogEntry, Assignment, Grant, GrantApproval, LinkCode
+from api.therapists.models import (
+    SCOPES,
+    AccessLogEntry,
+    Assignment,
+    Grant,
+    GrantApproval,
+    LinkCode,
+)
 
 LINK_CODE_LIFETIME = timedelta(hours=72)
 
@@ -156,6 +163,8 @@ def add_therapist(
     *, session: Session, couple: Couple, user: User, code: str, scope: str, now: datetime
 ) -> GrantView:
     """One partner invites a therapist; access starts only once the other approves too."""
+    if scope not in SCOPES:
+        raise Unprocessable(errors={"json": {"scope": [f"Must be one of {', '.join(SCOPES)}."]}})
     normalized = normalize_code(code)
     link = (
         session.scalar(select(LinkCode).where(LinkCode.code == normalized)) if normalized else None
@@ -195,6 +204,7 @@ def add_therapist(
             dedupe_key=f"therapist:{grant.id}",
             now=now,
         )
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     session.refresh(grant)
     return _grant_view(session, grant)
@@ -232,6 +242,7 @@ def approve(
                 dedupe_key=f"therapist_active:{grant.id}",
                 now=now,
             )
+    pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return _grant_view(session, grant)
 
@@ -256,6 +267,9 @@ def _end_grants(session: Session, grants: list[Grant], now: datetime) -> list[tu
     )
     for assignment in assignments:
         assignment.deleted_at = now
+    # The couple's schedules changed (and its grants, for the therapist's own erasure too).
+    for couple_id in {g.couple_id for g in grants}:
+        pairing_service.bump_version(session=session, couple_id=couple_id)
     return ended
 
 
@@ -569,6 +583,7 @@ def couple_progress(
         timezone=therapist.timezone,
         weeks=weeks,
         now=now,
+        version=couple.version,
     )
 
 
@@ -689,6 +704,7 @@ def create_assignment(
         created_at=now,
     )
     session.add(assignment)
+    pairing_service.bump_version(session=session, couple_id=grant.couple_id)
     session.commit()
     return AssignmentView(
         id=assignment.id, prompt=prompt, schedule=schedule, created_at=now, completion=[]
@@ -727,6 +743,7 @@ def delete_assignment(
     if assignment.schedule_id:
         schedules_service.remove_schedules(session=session, schedule_ids=[assignment.schedule_id])
     assignment.deleted_at = now
+    pairing_service.bump_version(session=session, couple_id=grant.couple_id)
     session.commit()
 
 

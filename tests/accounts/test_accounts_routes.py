@@ -19,7 +19,7 @@ def test_me_shows_the_account(client, factory):
         "role": "partner",
         "timezone": "America/New_York",
         "locale": "en",
-        "created_at": "2026-11-23T12:00:00+00:00",
+        "created_at": "2026-11-23T12:00:00.000Z",
     }
 
 
@@ -148,7 +148,7 @@ def test_re_registering_a_token_answers_200_and_moves_it(client, factory, clock)
     clock.advance(minutes=10)
     moved = client.post("/v1/me/devices", headers=second.headers, json=body)
     assert moved.status_code == 200
-    assert moved.get_json()["last_seen_at"] == "2026-11-23T12:10:00+00:00"
+    assert moved.get_json()["last_seen_at"] == "2026-11-23T12:10:00.000Z"
     assert client.get("/v1/me/devices", headers=first.headers).get_json()["items"] == []
     assert len(client.get("/v1/me/devices", headers=second.headers).get_json()["items"]) == 1
 

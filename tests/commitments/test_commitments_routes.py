@@ -43,7 +43,7 @@ def test_create_a_recurring_commitment(client, couple):
     assert body["owner_id"] == first.id
     assert body["days"] == ["mon", "tue", "wed", "thu", "fri"]
     assert (body["date"], body["due_time"], body["timezone"]) == (None, "18:00", "Europe/Paris")
-    assert body["next_due_at"] == "2026-11-23T17:00:00+00:00"
+    assert body["next_due_at"] == "2026-11-23T17:00:00.000Z"
     assert (body["kept_rate_28d"], body["current_streak"]) == (None, 0)
     assert body["remind_before_minutes"] == 15
 
@@ -54,7 +54,7 @@ def test_create_a_one_off(client, couple):
         client, first, date="2026-11-25", due_time="09:30", timezone="America/New_York"
     ).get_json()
     assert (body["days"], body["date"]) == (None, "2026-11-25")
-    assert body["next_due_at"] == "2026-11-25T14:30:00+00:00"
+    assert body["next_due_at"] == "2026-11-25T14:30:00.000Z"
 
 
 @pytest.mark.parametrize(
@@ -119,7 +119,7 @@ def test_only_the_owner_changes_or_deletes(client, couple):
         "18:30",
         None,
     )
-    assert body["next_due_at"] == "2026-11-23T17:30:00+00:00"
+    assert body["next_due_at"] == "2026-11-23T17:30:00.000Z"
     assert client.get(path, headers=second.headers).get_json()["title"] == "Text when I leave"
     assert_invalid_fields(
         client.patch(path, headers=first.headers, json={"days": ["mon"], "date": "2026-12-01"}),
@@ -235,7 +235,7 @@ def test_the_partner_confirms_a_kept_promise(client, session, couple, clock):
     clock.advance(minutes=5)
     confirmed = client.post(path, headers=second.headers)
     assert confirmed.status_code == 200
-    assert confirmed.get_json()["confirmed_at"] == "2026-11-23T12:05:00+00:00"
+    assert confirmed.get_json()["confirmed_at"] == "2026-11-23T12:05:00.000Z"
     [pushed] = notifications(session, "commitment_confirmed")
     assert pushed.recipient_id == first.user.id
     assert pushed.data == {"commitment_id": c["id"], "check_id": kept["id"]}

@@ -32,7 +32,7 @@ def test_sending_a_note_tells_the_partner(client, session, couple):
     note = send(client, first)
     assert note["author_id"] == first.id and note["recipient_id"] == second.id
     assert (note["acknowledged_at"], note["reaction"]) == (None, None)
-    assert note["created_at"] == "2026-11-23T12:00:00+00:00"
+    assert note["created_at"] == "2026-11-23T12:00:00.000Z"
     [pushed] = notifications(session, "gratitude_received")
     assert pushed.recipient_id == second.user.id
     assert pushed.data == {"gratitude_id": note["id"]}
@@ -93,7 +93,7 @@ def test_the_recipient_acknowledges_and_the_author_hears_back(client, session, c
     response = ack(client, second, note["id"], reaction="❤️")
     assert response.status_code == 200
     body = response.get_json()
-    assert body["acknowledged_at"] == "2026-11-23T14:00:00+00:00"
+    assert body["acknowledged_at"] == "2026-11-23T14:00:00.000Z"
     assert body["reaction"] == "❤️"
     [heard] = notifications(session, "gratitude_acknowledged")
     assert heard.recipient_id == first.user.id and heard.data == {"gratitude_id": note["id"]}

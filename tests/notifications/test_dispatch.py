@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from api.accounts.models import Device
@@ -239,6 +243,20 @@ def test_backoff_grows_exponentially_with_jitter():
         assert base * 0.5 <= delay <= base * 1.5
 
 
+def test_backoff_never_shortens_and_stays_within_its_bounds():
+    cap = dispatch.BACKOFF_CAP.total_seconds()
+    for seed in range(500):
+        rng = random.Random(seed)
+        schedule = [dispatch.backoff(n, rng).total_seconds() for n in range(1, 16)]
+        assert schedule == sorted(schedule), (seed, schedule)
+        for n, delay in enumerate(schedule, start=1):
+            base = 30 * 2 ** (n - 1)
+            assert min(cap, base / 2) <= delay <= min(cap, base), (seed, n, delay)
+    # The first retries: 15-30 s, then 30-60 s, 60-120 s; from the 9th on, exactly the hour.
+    assert dispatch.backoff(9, random.Random(0)) == dispatch.BACKOFF_CAP
+    assert dispatch.backoff(10_000, random.Random(0)) == dispatch.BACKOFF_CAP
+
+
 def test_retries_stop_when_the_ttl_runs_out(factory, session, session_factory, clock):
     user = factory.user()
     add_device(factory, user)
@@ -458,3 +476,183 @@ def test_fcm_outcomes_through_the_worker(factory, session, session_factory, cloc
     assert headers["apns-priority"] == "10"
     assert headers["apns-collapse-id"] == notification_id
     assert headers["apns-expiration"] == str(int((clock() + timedelta(hours=2)).timestamp()))
+
+
+# --- the lease: short, renewed while a batch is out --------------------------------------------
+
+
+class BlockingSender:
+    """Holds the batch "at FCM" until the test releases it, as a very slow FCM would."""
+
+    name = "blocking"
+
+    def __init__(self):
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.sent = []
+
+    def send(self, messages, *, now):
+        self.sent.extend(messages)
+        self.entered.set()
+        assert self.release.wait(10), "the test never released the send"
+        return [PushResult("sent", message_id="m") for _ in messages]
+
+
+class Killed(BaseException):
+    """The process dies: nothing after this line of the worker runs."""
+
+
+class DyingSender:
+    name = "dying"
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, messages, *, now):
+        self.sent.extend(messages)  # the pushes went out ...
+        raise Killed()  # ... and the worker died before recording them
+
+
+def in_background(target):
+    results = []
+    thread = threading.Thread(target=lambda: results.append(target()), daemon=True)
+    thread.start()
+    return thread, results
+
+
+def two_due(factory):
+    user = factory.user()
+    add_device(factory, user)
+    for i in range(2):
+        notify(factory, user, dedupe_key=f"lease:{i}")
+    return user
+
+
+def test_the_default_lease_is_a_minute_and_the_worker_takes_it_from_the_config(app_config):
+    from api import create_app
+    from api.worker import build_worker
+
+    assert dispatch.DEFAULT_LEASE == timedelta(seconds=60)
+    assert build_worker(create_app(app_config)).lease == timedelta(seconds=60)
+    app = create_app({**app_config, "OUTBOX_LEASE_SECONDS": 20})
+    assert build_worker(app).lease == timedelta(seconds=20)
+
+
+def test_a_worker_whose_sends_outlast_the_lease_keeps_its_rows(
+    factory, session, session_factory, clock
+):
+    two_due(factory)
+    leases = []
+
+    def by_hand(lease):
+        # The test plays the heartbeat thread: it renews when it has moved the clock.
+        leases.append(lease)
+        return contextlib.nullcontext()
+
+    slow, other = BlockingSender(), ScriptedSender()
+    thread, results = in_background(
+        lambda: dispatch.dispatch_once(
+            session_factory=session_factory,
+            sender=slow,
+            now=clock(),
+            clock=clock,
+            lease=timedelta(seconds=60),
+            heartbeat=by_hand,
+        )
+    )
+    try:
+        assert slow.entered.wait(10)
+        [lease] = leases
+        for _ in range(15):  # five minutes at FCM: five times the lease, renewed every 20 s
+            clock.advance(seconds=20)
+            assert lease.renew() == 2
+            assert lease.until == clock() + timedelta(seconds=60)
+            assert run(session_factory, other, clock).claimed == 0
+    finally:
+        slow.release.set()
+        thread.join(10)
+    [stats] = results
+    assert (stats.claimed, stats.sent) == (2, 2)  # recorded under the renewed lease
+    settled = [(r.status, r.attempts, r.locked_until) for r in rows(session)]
+    assert settled == [("sent", 1, None)] * 2
+    assert other.sent == [] and len(slow.sent) == 2
+
+
+def test_the_heartbeat_thread_renews_the_lease_while_the_batch_is_out(
+    factory, session, session_factory, clock
+):
+    two_due(factory)
+    leases = []
+
+    def fast_heartbeat(lease):
+        # The real thread, beating every 10 ms instead of every 20 s.
+        leases.append(lease)
+        return dispatch.keep_renewed(lease, every=0.01)
+
+    slow, other = BlockingSender(), ScriptedSender()
+    thread, results = in_background(
+        lambda: dispatch.dispatch_once(
+            session_factory=session_factory,
+            sender=slow,
+            now=clock(),
+            clock=clock,
+            lease=timedelta(seconds=60),
+            heartbeat=fast_heartbeat,
+        )
+    )
+    try:
+        assert slow.entered.wait(10)
+        [lease] = leases
+        for _ in range(3):
+            clock.advance(seconds=50)
+            expected = clock() + timedelta(seconds=60)
+            deadline = time.monotonic() + 10
+            while lease.until != expected:  # the next beat, ~10 ms away
+                assert time.monotonic() < deadline, "the heartbeat never renewed the lease"
+                time.sleep(0.005)
+            assert run(session_factory, other, clock).claimed == 0
+    finally:
+        slow.release.set()
+        thread.join(10)
+    assert results[0].sent == 2
+    assert [r.status for r in rows(session)] == ["sent", "sent"]
+    assert other.sent == []
+
+
+def test_a_killed_workers_rows_go_out_again_once_the_lease_runs_out(
+    factory, session, session_factory, clock
+):
+    two_due(factory)
+    dying = DyingSender()
+    with pytest.raises(Killed):
+        run(session_factory, dying, clock)  # the default lease: a minute
+    assert [r.status for r in rows(session)] == ["sending", "sending"]
+    survivor = ScriptedSender()
+    clock.advance(seconds=59)
+    assert run(session_factory, survivor, clock).claimed == 0
+    clock.advance(seconds=1)  # the lease is over: the next poll delivers them
+    assert run(session_factory, survivor, clock).sent == 2
+    assert len(dying.sent) == len(survivor.sent) == 2
+    assert [r.status for r in rows(session)] == ["sent", "sent"]
+
+
+def test_a_lease_that_ran_out_is_not_renewed_over_the_next_workers(
+    factory, session, session_factory, clock
+):
+    two_due(factory)
+    with session_factory() as s:
+        ids, until = dispatch.claim(session=s, now=clock(), limit=10, lease=timedelta(seconds=60))
+    late = dispatch.Lease(
+        session_factory=session_factory,
+        ids=ids,
+        until=until,
+        length=timedelta(seconds=60),
+        clock=clock,
+    )
+    clock.advance(seconds=60)
+    with session_factory() as s:  # another worker takes the rows over ...
+        taken, theirs = dispatch.claim(session=s, now=clock(), limit=10, lease=timedelta(minutes=1))
+    assert sorted(taken) == sorted(ids)
+    clock.advance(seconds=1)
+    assert late.renew() == 0  # ... and the late heartbeat does not steal them back
+    assert {r.locked_until for r in rows(session)} == {theirs}

@@ -104,7 +104,7 @@ def test_accepting_an_invite_notifies_the_inviter(client, factory):
     assert item["kind"] == "pairing"
     assert item["data"] == {"couple_id": str(couple_id)}
     assert item["status"] == "pending"
-    assert item["deliver_after"] == "2026-11-23T12:00:00+00:00"
+    assert item["deliver_after"] == "2026-11-23T12:00:00.000Z"
     assert item["read_at"] is None
     assert partner.user.display_name in item["body"]
     assert client.get("/v1/me/notifications", headers=partner.headers).get_json()["items"] == []
@@ -116,11 +116,11 @@ def test_reading_a_notification(client, factory, clock):
     item = client.get("/v1/me/notifications", headers=actor.headers).get_json()["items"][0]
     read = client.post(f"/v1/me/notifications/{item['id']}/read", headers=actor.headers)
     assert read.status_code == 200
-    assert read.get_json()["read_at"] == "2026-11-23T12:00:00+00:00"
+    assert read.get_json()["read_at"] == "2026-11-23T12:00:00.000Z"
     clock.advance(minutes=5)
     again = client.post(f"/v1/me/notifications/{item['id']}/read", headers=actor.headers)
     assert again.status_code == 200
-    assert again.get_json()["read_at"] == "2026-11-23T12:00:00+00:00"
+    assert again.get_json()["read_at"] == "2026-11-23T12:00:00.000Z"
 
 
 def test_someone_elses_notification_is_not_found(client, factory):

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,7 +32,12 @@ from api.notifications.push import (
     PushSender,
     build_message,
 )
-from tests.fcm_fake import FakeFcmServer, fake_fcm, fcm_sender_for
+from tests.fcm_fake import (
+    FakeFcmServer,
+    fake_fcm,
+    fcm_sender_for,
+    service_account_sender_for,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -121,8 +128,54 @@ def test_web_gets_webpush_ttl_header(fcm: FakeFcmServer) -> None:
     assert sender.send([msg], now=NOW)[0].outcome == "sent"
 
     body = fcm.requests[0].message
-    assert body["webpush"] == {"headers": {"TTL": "600"}}
+    # Since web pushes carry a collapse identity, the config holds Topic and a tag too.
+    assert body["webpush"] == {
+        "headers": {"TTL": "600", "Topic": "00000000000040008000000000000001"},
+        "notification": {"tag": msg.notification_id},
+    }
     assert body["android"]["ttl"] == "600s"
+
+
+def test_a_repeat_replaces_the_first_on_every_platform(fcm: FakeFcmServer) -> None:
+    # A worker that died after sending gets its batch re-sent by another: the same
+    # notification reaches each device twice and must replace, not stack.
+    sender = fcm_sender_for(fcm)
+    first = [push(f"tok-{p}", n=7, platform=p) for p in ("android", "ios", "web")]
+    other = push("tok-web", n=8, platform="web")
+    for attempt in (first, first, [other]):
+        assert [r.outcome for r in sender.send(attempt, now=NOW)] == ["sent"] * len(attempt)
+
+    def collapse(message: dict) -> tuple:
+        webpush = message.get("webpush", {})
+        return (
+            message["android"]["collapse_key"],
+            message["android"]["notification"]["tag"],
+            message["apns"]["headers"]["apns-collapse-id"],
+            webpush.get("headers", {}).get("Topic"),
+            webpush.get("notification", {}).get("tag"),
+        )
+
+    for token in ("tok-android", "tok-ios"):
+        once, again = (collapse(r.message) for r in fcm.requests_for(token))
+        assert once == again
+    web = [collapse(r.message) for r in fcm.requests_for("tok-web")]
+    assert web[0] == web[1] != web[2]
+    notification_id = first[0].notification_id
+    topic = web[0][3]
+    assert web[0][4] == notification_id
+    # RFC 8030: at most 32 characters of the URL- and filename-safe base64 alphabet.
+    assert len(topic) <= 32 and re.fullmatch(r"[A-Za-z0-9_-]+", topic)
+    assert topic == uuid.UUID(notification_id).hex
+
+
+def test_the_web_push_topic_is_valid_for_any_id() -> None:
+    from api.notifications.push import web_push_topic
+
+    for notification_id in ("not-a-uuid", "x" * 200, "é/+="):
+        topic = web_push_topic(notification_id)
+        assert len(topic) == 32 and re.fullmatch(r"[A-Za-z0-9_-]+", topic)
+        assert topic == web_push_topic(notification_id)
+    assert web_push_topic("a") != web_push_topic("b")
 
 
 def test_expired_message_gets_zero_ttl(fcm: FakeFcmServer) -> None:
@@ -371,6 +424,56 @@ def test_large_batches_are_chunked(fcm: FakeFcmServer, monkeypatch: pytest.Monke
 def test_naive_now_is_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         FcmSender(project_id="p").send([push("tok")], now=NOW.replace(tzinfo=None))
+
+
+# -- access tokens -------------------------------------------------------------------------
+# A service-account file whose token_uri is the fake: google-auth signs a JWT grant and posts
+# it there exactly as it would to oauth2.googleapis.com, so these run the real refresh path.
+
+
+def test_a_cold_batch_fetches_one_token_not_one_per_thread(
+    fcm: FakeFcmServer, tmp_path
+) -> None:
+    sender = service_account_sender_for(fcm, tmp_path)
+    first = [push(f"tok-{i}", n=i) for i in range(40)]
+
+    assert [r.outcome for r in sender.send(first, now=NOW)] == ["sent"] * 40
+
+    assert len(fcm.token_requests) == 1
+    grant = fcm.token_requests[0]
+    assert grant.body["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    assert {r.headers["authorization"] for r in fcm.requests} == {"Bearer fake-access-token-1"}
+    # While the token is valid, later batches fetch none.
+    sender.send([push(f"again-{i}", n=i) for i in range(40)], now=NOW)
+    assert len(fcm.token_requests) == 1
+
+
+def test_an_expired_token_is_fetched_again_once_per_batch(fcm: FakeFcmServer, tmp_path) -> None:
+    sender = service_account_sender_for(fcm, tmp_path)
+    sender.send([push("warm-up")], now=NOW)
+    # An hour later (google-auth keeps expiry as naive UTC).
+    credential = firebase_admin.get_app(sender.app_name).credential.get_credential()
+    credential.expiry = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)
+
+    results = sender.send([push(f"tok-{i}", n=i) for i in range(30)], now=NOW)
+
+    assert [r.outcome for r in results] == ["sent"] * 30
+    assert len(fcm.token_requests) == 2
+    later = fcm.requests[1:]
+    assert {r.headers["authorization"] for r in later} == {"Bearer fake-access-token-2"}
+
+
+def test_a_refused_token_retries_the_batch_without_sending(fcm: FakeFcmServer, tmp_path) -> None:
+    fcm.refuse_tokens("invalid_grant")
+    sender = service_account_sender_for(fcm, tmp_path)
+
+    results = sender.send([push(f"tok-{i}", n=i) for i in range(20)], now=NOW)
+
+    assert {r.outcome for r in results} == {"retry"}
+    assert all(r.error and r.error.startswith("RefreshError: ") for r in results)
+    assert fcm.requests == [] and len(fcm.token_requests) == 1
+    fcm.refuse_tokens(None)
+    assert {r.outcome for r in sender.send([push("tok-1")], now=NOW)} == {"sent"}
 
 
 # -- LogSender -----------------------------------------------------------------------------

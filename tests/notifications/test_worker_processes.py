@@ -5,19 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from api.accounts.models import Device, User
-from api.auth.tokens import hash_token
 from api.db import get_engine, make_session_factory
 from api.notifications.dispatch import dispatch_once
 from api.notifications.models import Notification
-from tests.fcm_fake import fake_fcm, fcm_sender_for
+from tests.fcm_fake import fake_fcm, fcm_sender_for, seed_deliveries
 
 pytestmark = pytest.mark.postgres
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,52 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def seed(engine, n: int) -> None:
     """n recipients with one device each and one due notification each."""
-    now = datetime.now(UTC)
-    users, devices, notifications = [], [], []
-    for i in range(n):
-        user_id = uuid.uuid4()
-        users.append(
-            {
-                "id": user_id,
-                "email": f"w{i}-{user_id.hex[:6]}@example.com",
-                "display_name": f"W{i}",
-                "role": "partner",
-                "timezone": "UTC",
-                "locale": "en",
-                "created_at": now,
-            }
-        )
-        devices.append(
-            {
-                "id": uuid.uuid4(),
-                "user_id": user_id,
-                "token": f"token-{i}",
-                "token_hash": hash_token(f"token-{i}"),
-                "platform": "android",
-                "created_at": now,
-                "last_seen_at": now,
-            }
-        )
-        notifications.append(
-            {
-                "id": uuid.uuid4(),
-                "recipient_id": user_id,
-                "kind": "prompt",
-                "title": "Tonight's question",
-                "body": "What made you smile?",
-                "data": {},
-                "dedupe_key": f"w:{i}:{user_id}",
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now - timedelta(seconds=1),
-                "expires_at": now + timedelta(hours=2),
-                "created_at": now,
-            }
-        )
-    with engine.begin() as conn:
-        conn.execute(insert(User), users)
-        conn.execute(insert(Device), devices)
-        conn.execute(insert(Notification), notifications)
+    seed_deliveries(engine, n, now=datetime.now(UTC) - timedelta(seconds=1))
 
 
 def start_worker(database_url, fcm, *extra):

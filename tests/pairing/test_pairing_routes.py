@@ -29,7 +29,7 @@ def test_create_invite_gives_an_unambiguous_code_for_72_hours(client, factory):
     assert response.status_code == 201
     body = response.get_json()
     assert CODE_RE.match(body["code"])
-    assert body["expires_at"] == "2026-11-26T12:00:00+00:00"
+    assert body["expires_at"] == "2026-11-26T12:00:00.000Z"
 
 
 def test_codes_are_random(client, factory):
@@ -103,7 +103,7 @@ def test_accepting_pairs_the_two_partners(client, factory):
     body = response.get_json()
     assert body["me"] == {"id": partner.id, "display_name": "Ben", "timezone": "America/Toronto"}
     assert body["partner"] == {"id": inviter.id, "display_name": "Ana", "timezone": "Europe/Lisbon"}
-    assert body["since"] == "2026-11-23T12:00:00+00:00"
+    assert body["since"] == "2026-11-23T12:00:00.000Z"
     seen_by_inviter = client.get("/v1/couple", headers=inviter.headers).get_json()
     assert seen_by_inviter["id"] == body["id"]
     assert seen_by_inviter["me"]["id"] == inviter.id
@@ -231,12 +231,14 @@ def test_export_keeps_an_ended_couple_for_each_partner(client, factory):
         assert couples == [
             {
                 "id": str(couple_id),
-                "since": "2026-11-23T12:00:00+00:00",
-                "ended_at": "2026-11-23T12:00:00+00:00",
+                "since": "2026-11-23T12:00:00.000Z",
+                "ended_at": "2026-11-23T12:00:00.000Z",
                 "partner": {"id": partner.id, "display_name": partner.user.display_name},
                 "rounds": [],
                 "gratitude": [],
                 "commitments": [],
+                "agreements": [],
+                "reassurance": [],
                 "therapist_grants": [],
             }
         ]

@@ -58,7 +58,10 @@ def progress(client, actor, query: str = "") -> dict:
     return response.get_json()
 
 
-def week(sent=0, acked=0, asked=0, answered=0, rating=None, due=0, kept=0, confirmed=0) -> dict:
+def week(
+    sent=0, acked=0, asked=0, answered=0, rating=None, due=0, kept=0, confirmed=0, **v11
+) -> dict:
+    """A partner's week; `v11` holds the v1.1 figures (agreements, reassurance), 0 if left out."""
     return {
         "gratitude_sent": sent,
         "gratitude_acknowledged": acked,
@@ -68,7 +71,18 @@ def week(sent=0, acked=0, asked=0, answered=0, rating=None, due=0, kept=0, confi
         "commitments_due": due,
         "commitments_kept": kept,
         "commitments_confirmed": confirmed,
+        **{name: v11.get(name, 0) for name in V11_WEEK},
     }
+
+
+V11_WEEK = (
+    "check_ins_due",
+    "check_ins_on_time",
+    "late_notices",
+    "reassurance_asked",
+    "reassurance_answered",
+)
+NO_AGREEMENTS = {"on_time_rate_28d": None, "informed_rate_28d": None}
 
 
 def sent_per_week(body: dict, actor) -> list[int]:
@@ -166,12 +180,14 @@ def test_three_weeks_of_a_couple(client, factory, clock):
             "kept_rate_28d": 0.75,  # 6 of 8
             "gratitude_per_week_28d": 0.75,  # 3 notes / 4
             "median_ack_hours_28d": 24.0,
+            **NO_AGREEMENTS,
         },
         b.id: {
             "answer_rate_28d": 0.5,
             "kept_rate_28d": 0.5,  # the missed one-off and the deleted daily's kept Monday
             "gratitude_per_week_28d": 0.25,
             "median_ack_hours_28d": 2.0,  # 3 h and 1 h; the unacknowledged note is left out
+            **NO_AGREEMENTS,
         },
     }
     # The aggregate agrees with the commitment's own figure.
@@ -199,6 +215,7 @@ def test_a_new_couple_has_empty_weeks_and_null_rates(client, factory, clock):
         "kept_rate_28d": None,
         "gratitude_per_week_28d": 0.0,
         "median_ack_hours_28d": None,
+        **NO_AGREEMENTS,
     }
     assert body["summary"] == {a.id: empty, b.id: empty}
 
@@ -299,3 +316,63 @@ def test_a_week_with_a_dst_change_is_169_hours_long(client, factory, clock):
     body = progress(client, a, "?weeks=3")
     assert [w["week_start"] for w in body["weeks"]] == ["2026-10-12", "2026-10-19", "2026-10-26"]
     assert sent_per_week(body, a) == [1, 2, 1]
+
+
+def test_check_ins_and_reassurance_in_the_weeks(client, factory, clock):
+    """The partners in Paris; a's lunch check-in on Mondays, Wednesdays and Fridays at 12:30."""
+    at(clock, "2026-11-16T08:00:00+00:00")  # Monday of the first week, 09:00 in Paris
+    a, b, _ = pair(factory)
+    lunch = post(
+        client, a, "/v1/couple/agreements", {"time": "12:30", "days": ["mon", "wed", "fri"]}
+    )["id"]
+    base = f"/v1/couple/agreements/{lunch}"
+    requests = "/v1/couple/reassurance-requests"
+    at(clock, "2026-11-16T11:35:00+00:00")
+    post(client, a, f"{base}/check-ins")  # Monday: on time
+    at(clock, "2026-11-17T18:00:00+00:00")
+    asked = post(client, b, requests, {"note": "Wobbly"})["id"]
+    at(clock, "2026-11-17T18:10:00+00:00")
+    post(client, a, f"{requests}/{asked}/answer", {"text": "I'm here"}, status=200)
+    at(clock, "2026-11-18T11:20:00+00:00")
+    post(client, a, f"{base}/late", {"minutes": 20})  # Wednesday: word sent...
+    at(clock, "2026-11-18T11:55:00+00:00")
+    post(client, a, f"{base}/check-ins")  # ... then a late check-in
+    at(clock, "2026-11-19T08:00:00+00:00")
+    withdrawn = post(client, b, requests)["id"]
+    post(client, b, f"{requests}/{withdrawn}/withdraw", status=200)
+    # Friday passes without a word.
+
+    at(clock, "2026-11-23T11:30:00+00:00")  # second week
+    post(client, a, f"{base}/check-ins")  # Monday: on time
+    again = post(client, b, requests)["id"]
+    post(client, a, f"{requests}/{again}/answer", {"text": "Always"}, status=200)
+    at(clock, "2026-11-25T11:40:00+00:00")  # Wednesday, inside its window: not due yet
+
+    body = progress(client, b, "?weeks=2")
+    assert [w["partners"] for w in body["weeks"]] == [
+        {
+            a.id: week(
+                check_ins_due=3, check_ins_on_time=1, late_notices=1, reassurance_answered=1
+            ),
+            b.id: week(reassurance_asked=2),
+        },
+        {
+            a.id: week(check_ins_due=1, check_ins_on_time=1, reassurance_answered=1),
+            b.id: week(reassurance_asked=1),
+        },
+    ]
+    assert body["summary"][a.id]["on_time_rate_28d"] == 0.5  # 2 of 4
+    assert body["summary"][a.id]["informed_rate_28d"] == 0.75  # and Wednesday's word
+    assert (
+        body["summary"][b.id]["on_time_rate_28d"],
+        body["summary"][b.id]["informed_rate_28d"],
+    ) == (None, None)
+    own = client.get(base, headers=b.headers).get_json()
+    assert (own["on_time_rate_28d"], own["informed_rate_28d"]) == (0.5, 0.75)
+    # A deleted agreement leaves the figures up to its deletion.
+    at(clock, "2026-11-25T11:50:00+00:00")  # Wednesday's window has ended, unrecorded
+    assert client.delete(base, headers=a.headers).status_code == 204
+    at(clock, "2026-11-27T12:00:00+00:00")
+    later = progress(client, b, "?weeks=2")
+    assert later["weeks"][1]["partners"][a.id]["check_ins_due"] == 2
+    assert later["summary"][a.id]["on_time_rate_28d"] == 0.4

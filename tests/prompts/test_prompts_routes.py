@@ -125,7 +125,7 @@ def test_create_a_schedule_with_defaults(client, couple):
     assert body["days"] is None and body["active"] is True and body["prompt_id"] is None
     assert body["timezone"] == "Europe/Paris"
     assert body["time"] == "20:00"
-    assert body["next_fire_at"] == "2026-11-23T19:00:00+00:00"
+    assert body["next_fire_at"] == "2026-11-23T19:00:00.000Z"
 
 
 def test_weekday_filter_and_explicit_zone(client, couple):
@@ -134,7 +134,7 @@ def test_weekday_filter_and_explicit_zone(client, couple):
         client, first, days=["wed", "mon"], time="08:30", timezone="America/New_York"
     ).get_json()
     assert body["days"] == ["mon", "wed"]
-    assert body["next_fire_at"] == "2026-11-23T13:30:00+00:00"  # Monday 08:30 EST, still ahead
+    assert body["next_fire_at"] == "2026-11-23T13:30:00.000Z"  # Monday 08:30 EST, still ahead
 
 
 def test_inactive_schedule_has_no_next_time(client, couple):
@@ -185,13 +185,13 @@ def test_patch_recomputes_and_either_partner_may_change_it(client, couple):
     path = f"/v1/couple/schedules/{schedule['id']}"
     moved = client.patch(path, headers=second.headers, json={"time": "07:15"})
     assert moved.status_code == 200
-    assert moved.get_json()["next_fire_at"] == "2026-11-24T06:15:00+00:00"
+    assert moved.get_json()["next_fire_at"] == "2026-11-24T06:15:00.000Z"
     paused = client.patch(path, headers=second.headers, json={"active": False}).get_json()
     assert paused["next_fire_at"] is None
     resumed = client.patch(
         path, headers=first.headers, json={"active": True, "days": ["sat"]}
     ).get_json()
-    assert resumed["next_fire_at"] == "2026-11-28T06:15:00+00:00"
+    assert resumed["next_fire_at"] == "2026-11-28T06:15:00.000Z"
     assert client.get(path, headers=second.headers).get_json() == resumed
     assert_invalid_fields(client.patch(path, headers=first.headers, json={"days": []}), "days")
     assert_invalid_fields(client.patch(path, headers=first.headers, json={"id": "x"}), "id")

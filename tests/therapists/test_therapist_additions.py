@@ -242,7 +242,7 @@ def test_assignments_show_who_answered_their_latest_rounds(
     assert completion[0]["answered_by"] == [first.id]
     assert completion[1]["answered_by"] == [first.id, second.id]
     assert completion[2]["answered_by"] == []
-    assert completion[0]["asked_at"].endswith("+00:00")
+    assert completion[0]["asked_at"].endswith(".000Z")
 
 
 def test_completion_takes_a_fixed_number_of_statements(

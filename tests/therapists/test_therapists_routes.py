@@ -51,7 +51,7 @@ def test_link_codes_are_for_therapists(client, therapist, couple):
     first, _, _ = couple
     response = client.post("/v1/therapist/link-codes", headers=therapist.headers)
     assert response.status_code == 201
-    assert response.get_json()["expires_at"] == "2026-11-26T12:00:00+00:00"
+    assert response.get_json()["expires_at"] == "2026-11-26T12:00:00.000Z"
     assert_error(
         client.post("/v1/therapist/link-codes", headers=first.headers), 403, "therapist_only"
     )
@@ -171,7 +171,7 @@ def test_the_therapist_lists_couples_with_active_access(client, factory, therapi
     assert item["id"] == str(couple_id)
     assert item["scope"] == "summary_and_content"
     assert {p["id"] for p in item["partners"]} == {first.id, second.id}
-    assert item["since"] == "2026-11-23T12:00:00+00:00"
+    assert item["since"] == "2026-11-23T12:00:00.000Z"
 
 
 def test_progress_is_in_the_therapists_zone(client, therapist, couple):
@@ -294,7 +294,7 @@ def test_an_assignment_is_delivered_to_both_partners_by_the_worker(
     schedule = body["schedule"]
     # The zone of the partner who added the therapist.
     assert (schedule["timezone"], schedule["days"]) == ("Europe/Paris", ["mon", "thu"])
-    assert schedule["next_fire_at"] == "2026-11-23T18:00:00+00:00"
+    assert schedule["next_fire_at"] == "2026-11-23T18:00:00.000Z"
     prompts = client.get("/v1/prompts?kind=check_in&limit=100", headers=second.headers)
     assert body["prompt"]["id"] in {p["id"] for p in prompts.get_json()["items"]}
 

@@ -60,7 +60,7 @@ def test_a_therapist_signs_in_to_a_server_side_session(client, session, therapis
 
 
 def test_the_cookie_is_secure_in_production(app_config, factory):
-    app = create_app({**app_config, "STEADY_ENV": "production"})
+    app = create_app({**app_config, "STEADY_ENV": "production", "METRICS_TOKEN": "a-scrape-token"})
     client = app.test_client()
     user = factory.therapist().user
     response = sign_in(client, user)

@@ -1,7 +1,7 @@
 """web sessions
 
-Revision ID: 0016
-Revises: 0009
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-30 22:35:39.581860
 
 """
@@ -14,8 +14,8 @@ import api.db
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0016'
-down_revision: Union[str, Sequence[str], None] = '0009'
+revision: str = '0019'
+down_revision: Union[str, Sequence[str], None] = '0018'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,312 @@
+"""Conditional reads: ETags that change with what the viewer would see, 304 without a body,
+and reads whose SQL does not grow with the couple's history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from api.auth.models import AuthSession
+from api.pairing.models import Couple
+from tests.helpers import assert_invalid_fields
+from tests.history import fill
+
+CONDITIONAL = [
+    "/v1/couple",
+    "/v1/couple/rounds",
+    "/v1/couple/progress",
+    "/v1/couple/commitments",
+    "/v1/couple/agreements",
+]
+
+
+def etag(client, actor, path, **headers):
+    response = client.get(path, headers={**actor.headers, **headers})
+    assert response.status_code in (200, 304), response.get_json()
+    return response
+
+
+@pytest.mark.parametrize("path", CONDITIONAL)
+def test_a_matching_tag_gets_304_with_no_body(client, couple, path):
+    first, _, _ = couple
+    answer = etag(client, first, path)
+    assert answer.status_code == 200 and answer.headers["ETag"]
+    assert answer.headers["Cache-Control"] == "private, no-cache"
+    again = etag(client, first, path, **{"If-None-Match": answer.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == answer.headers["ETag"]
+
+
+@pytest.mark.parametrize("path", CONDITIONAL)
+def test_a_write_by_the_partner_changes_the_tag(client, couple, path):
+    first, second, _ = couple
+    before = etag(client, first, path)
+    sent = client.post("/v1/couple/rounds", headers=second.headers, json={"kind": "check_in"})
+    assert sent.status_code == 201
+    stale = etag(client, first, path, **{"If-None-Match": before.headers["ETag"]})
+    assert stale.status_code == 200  # the new body, not 304
+    assert stale.headers["ETag"] != before.headers["ETag"]
+    assert etag(client, first, path, **{"If-None-Match": stale.headers["ETag"]}).status_code == 304
+
+
+def test_the_tag_is_the_viewers_own(client, couple):
+    first, second, _ = couple
+    mine = etag(client, first, "/v1/couple").headers["ETag"]
+    theirs = etag(client, second, "/v1/couple", **{"If-None-Match": mine})
+    assert theirs.status_code == 200 and theirs.headers["ETag"] != mine
+
+
+def test_the_partners_new_name_changes_the_tag(client, couple):
+    first, second, _ = couple
+    before = etag(client, first, "/v1/couple").headers["ETag"]
+    client.patch("/v1/me", headers=second.headers, json={"display_name": "Sam"})
+    after = etag(client, first, "/v1/couple", **{"If-None-Match": before})
+    assert after.status_code == 200
+    assert after.get_json()["partner"]["display_name"] == "Sam"
+
+
+def test_the_query_is_part_of_the_tag(client, couple):
+    first, _, _ = couple
+    tag = etag(client, first, "/v1/couple/progress?weeks=4").headers["ETag"]
+    other = etag(client, first, "/v1/couple/progress?weeks=8", **{"If-None-Match": tag})
+    assert other.status_code == 200
+
+
+def test_a_made_up_tag_is_not_honoured(client, couple):
+    first, _, _ = couple
+    tag = etag(client, first, "/v1/couple/commitments").headers["ETag"].strip('"')
+    digest = tag.partition(".")[0]
+    for forged in (f'"{digest}.9999999999"', '"x"', "*", '"', f'"{digest}.soon"'):
+        answer = etag(client, first, "/v1/couple/commitments", **{"If-None-Match": forged})
+        assert answer.status_code == 200, forged
+
+
+def test_an_over_long_if_none_match_is_refused(client, couple):
+    first, _, _ = couple
+    answer = client.get("/v1/couple", headers={**first.headers, "If-None-Match": "x" * 1025})
+    assert_invalid_fields(answer, "If-None-Match", location="headers")
+
+
+def test_commitment_figures_hold_only_until_an_occurrence_falls_due(client, couple, clock):
+    first, _, _ = couple  # in Paris; the clock reads 12:00Z = 13:00 in Paris
+    created = client.post(
+        "/v1/couple/commitments",
+        headers=first.headers,
+        json={"title": "Call at lunch", "due_time": "15:00"},
+    )
+    assert created.status_code == 201
+    tag = etag(client, first, "/v1/couple/commitments").headers["ETag"]
+    clock.set(datetime(2026, 11, 23, 13, 59, tzinfo=UTC))  # 14:59 in Paris: nothing changed
+    assert (
+        etag(client, first, "/v1/couple/commitments", **{"If-None-Match": tag}).status_code == 304
+    )
+    clock.set(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))  # 15:00 in Paris: it falls due
+    later = etag(client, first, "/v1/couple/commitments", **{"If-None-Match": tag})
+    assert later.status_code == 200
+    assert later.get_json()["items"][0]["next_due_at"].startswith("2026-11-24T14:00")
+
+
+def test_progress_holds_until_the_viewers_day_ends(client, couple, clock):
+    first, _, _ = couple
+    tag = etag(client, first, "/v1/couple/progress").headers["ETag"]
+    clock.set(datetime(2026, 11, 23, 22, 59, tzinfo=UTC))  # 23:59 in Paris
+    assert etag(client, first, "/v1/couple/progress", **{"If-None-Match": tag}).status_code == 304
+    clock.set(datetime(2026, 11, 23, 23, 0, tzinfo=UTC))  # midnight in Paris
+    assert etag(client, first, "/v1/couple/progress", **{"If-None-Match": tag}).status_code == 200
+
+
+def test_progress_changes_when_a_note_leaves_the_28_days(client, couple, clock):
+    first, second, _ = couple
+    client.post("/v1/couple/gratitude", headers=second.headers, json={"text": "Thank you"})
+    clock.advance(days=27, hours=23)
+    answer = etag(client, first, "/v1/couple/progress")
+    assert answer.get_json()["summary"][second.id]["gratitude_per_week_28d"] == 0.25
+    clock.advance(hours=1, seconds=1)  # just past 28 days: out of the window, the same day
+    later = etag(client, first, "/v1/couple/progress", **{"If-None-Match": answer.headers["ETag"]})
+    assert later.status_code == 200
+    assert later.get_json()["summary"][second.id]["gratitude_per_week_28d"] == 0
+
+
+# --- every write the couple sees moves its version ---------------------------------------------
+
+WRITES = [
+    ("POST", "/v1/couple/prompts", {"kind": "check_in", "text": "How was today?"}),
+    ("POST", "/v1/couple/schedules", {"kind": "gratitude", "time": "20:00"}),
+    ("POST", "/v1/couple/rounds", {"kind": "check_in"}),
+    ("POST", "/v1/couple/gratitude", {"text": "Thanks for dinner"}),
+    ("POST", "/v1/couple/commitments", {"title": "Text at five", "due_time": "17:00"}),
+    ("POST", "/v1/couple/agreements", {"time": "12:30"}),
+    ("POST", "/v1/couple/reassurance-requests", {"note": "Rough day"}),
+]
+
+
+def _version(session, couple_id) -> int:
+    session.rollback()  # a fresh snapshot: the app has written since
+    return session.scalar(select(Couple.version).where(Couple.id == couple_id))
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WRITES)
+def test_creating_anything_moves_the_couples_version(client, session, couple, method, path, body):
+    first, _, couple_id = couple
+    before = _version(session, couple_id)
+    answer = client.open(path, method=method, headers=first.headers, json=body)
+    assert answer.status_code == 201, answer.get_json()
+    assert _version(session, couple_id) == before + 1
+
+
+def test_changing_and_answering_move_the_version(client, session, couple):
+    first, second, couple_id = couple
+    post = {"headers": first.headers}
+    schedule = client.post(
+        "/v1/couple/schedules", **post, json={"kind": "check_in", "time": "20:00"}
+    ).get_json()
+    round_ = client.post("/v1/couple/rounds", **post, json={"kind": "check_in"}).get_json()
+    note = client.post("/v1/couple/gratitude", **post, json={"text": "Thank you"}).get_json()
+    commitment = client.post(
+        "/v1/couple/commitments", **post, json={"title": "Call", "due_time": "08:00"}
+    ).get_json()
+    check = client.post(
+        f"/v1/couple/commitments/{commitment['id']}/checks",
+        **post,
+        json={"date": "2026-11-23", "status": "kept"},
+    ).get_json()
+    steps = [
+        (first, "PATCH", f"/v1/couple/schedules/{schedule['id']}", {"time": "21:00"}),
+        (first, "DELETE", f"/v1/couple/schedules/{schedule['id']}", None),
+        (second, "POST", f"/v1/couple/rounds/{round_['id']}/answers", {"rating": 4}),
+        (second, "POST", f"/v1/couple/gratitude/{note['id']}/acknowledge", {}),
+        (
+            second,
+            "POST",
+            f"/v1/couple/commitments/{commitment['id']}/checks/{check['id']}/confirm",
+            None,
+        ),
+        (first, "PATCH", f"/v1/couple/commitments/{commitment['id']}", {"title": "Call home"}),
+        (first, "DELETE", f"/v1/couple/commitments/{commitment['id']}", None),
+    ]
+    for actor, method, path, body in steps:
+        before = _version(session, couple_id)
+        answer = client.open(path, method=method, headers=actor.headers, json=body)
+        assert answer.status_code < 300, (path, answer.get_json())
+        assert _version(session, couple_id) == before + 1, path
+
+
+def test_a_refused_write_does_not_move_the_version(client, session, couple):
+    first, _, couple_id = couple
+    before = _version(session, couple_id)
+    answer = client.post("/v1/couple/gratitude", headers=first.headers, json={"text": ""})
+    assert answer.status_code == 422
+    assert _version(session, couple_id) == before
+
+
+# --- what a read costs ------------------------------------------------------------------------
+
+
+def _count(client, actor, statements, path) -> int:
+    statements.clear()
+    assert client.get(path, headers=actor.headers).status_code == 200
+    return len(statements)
+
+
+@pytest.mark.parametrize("path", CONDITIONAL)
+def test_statements_per_read_do_not_grow_with_history(client, factory, session, statements, path):
+    from tests.factories import pair
+
+    small = pair(factory)
+    large = pair(factory)
+    fill(
+        session,
+        small[2],
+        small[0].user.id,
+        small[1].user.id,
+        notes=3,
+        rounds=2,
+        commitments=1,
+        history_days=5,
+    )
+    fill(
+        session,
+        large[2],
+        large[0].user.id,
+        large[1].user.id,
+        notes=300,
+        rounds=200,
+        commitments=4,
+        history_days=200,
+    )
+    assert _count(client, small[0], statements, path) == _count(client, large[0], statements, path)
+
+
+def test_the_caller_and_couple_are_one_statement(client, couple, statements):
+    first, _, _ = couple
+    statements.clear()
+    assert client.get("/v1/couple", headers=first.headers).status_code == 200
+    # BEGIN (SQLite emits it; PostgreSQL's driver does not), then one SELECT.
+    assert len([s for s in statements if not s.startswith("BEGIN")]) == 1
+
+
+def test_unchanged_progress_is_not_computed_again(client, couple, statements):
+    first, second, _ = couple
+    cold = _count(client, first, statements, "/v1/couple/progress")
+    warm = _count(client, first, statements, "/v1/couple/progress")
+    assert warm < cold
+    client.post("/v1/couple/gratitude", headers=second.headers, json={"text": "Thank you"})
+    assert _count(client, first, statements, "/v1/couple/progress") == cold
+    answer = client.get("/v1/couple/progress", headers=first.headers).get_json()
+    assert answer["weeks"][-1]["partners"][second.id]["gratitude_sent"] == 1
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+def test_a_revoked_session_is_refused_on_the_very_next_request(client, couple):
+    first, _, _ = couple
+    assert client.get("/v1/couple", headers=first.headers).status_code == 200
+    assert client.post("/v1/auth/logout", headers=first.headers).status_code == 204
+    refused = client.get("/v1/couple", headers=first.headers)
+    assert refused.status_code == 401 and refused.get_json()["reason"] == "session_revoked"
+
+
+def test_last_used_is_written_at_most_once_a_minute(client, factory, session, clock):
+    actor = factory.partner()
+
+    def last_used():
+        session.rollback()  # a fresh snapshot: the app has written since
+        return session.scalar(
+            select(AuthSession.last_used_at).where(AuthSession.id == actor.session_id)
+        )
+
+    opened = last_used()
+    clock.advance(seconds=59)
+    client.get("/v1/me", headers=actor.headers)
+    assert last_used() == opened
+    clock.advance(seconds=2)
+    client.get("/v1/me", headers=actor.headers)
+    assert last_used() == clock()
+    clock.advance(seconds=30)
+    client.get("/v1/me", headers=actor.headers)
+    assert last_used() == clock() - timedelta(seconds=30)
+
+
+def test_the_rate_limiter_is_consulted_only_where_a_limit_is_declared(
+    client, factory, monkeypatch
+):
+    from api.extensions import limiter
+
+    calls = []
+    real = limiter._check_request_limit
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("callable_name"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(limiter, "_check_request_limit", counting)
+    actor = factory.partner()
+    assert client.get("/v1/me", headers=actor.headers).status_code == 200
+    assert calls == []
+    body = {"email": actor.user.email, "password": "not the password"}
+    assert client.post("/v1/auth/login", json=body).status_code == 401
+    assert calls  # the login's own limits were checked
