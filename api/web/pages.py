@@ -19,7 +19,9 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from api.accounts.models import User
+from api.agreements import service as agreements_service
 from api.errors import NotFound
+from api.journal import service as journal_service
 from api.pagination import MAX_LIMIT
 from api.therapists import service as therapists_service
 from api.therapists.models import Grant
@@ -214,6 +216,8 @@ class SummaryRow:
     kept_rate: str
     gratitude_per_week: str
     median_ack: str
+    on_time_rate: str
+    informed_rate: str
 
 
 @dataclass(frozen=True)
@@ -224,6 +228,40 @@ class CommitmentRow:
     kept_rate: str
     streak: int
     since: str
+
+
+@dataclass(frozen=True)
+class AgreementRow:
+    owner: str
+    title: str | None
+    schedule: str
+    window_minutes: int
+    on_time_rate: str
+    informed_rate: str
+    since: str
+
+
+@dataclass(frozen=True)
+class FeelingRow:
+    name: str
+    intensity: int
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    """A journal entry its author shared with the therapist."""
+
+    written: str
+    author: str
+    kind: str
+    text: str | None
+    situation: str | None
+    thought: str | None
+    feelings: list[FeelingRow]
+    evidence_for: str | None
+    evidence_against: str | None
+    balanced_thought: str | None
+    feelings_after: list[FeelingRow]
 
 
 @dataclass(frozen=True)
@@ -283,7 +321,9 @@ class CouplePage:
     summary: list[SummaryRow]
     charts: list[ChartView]
     commitments: list[CommitmentRow]
+    agreements: list[AgreementRow]
     assignments: list[AssignmentRow]
+    journal: list[JournalRow]
     rounds: list[RoundRow] = field(default_factory=list)
     notes: list[NoteRow] = field(default_factory=list)
     zones: list[str] = field(default_factory=list)
@@ -376,12 +416,21 @@ def couple_page(
             kept_rate=formatting.percent(figures.get("kept_rate_28d")),
             gratitude_per_week=formatting.decimal(figures.get("gratitude_per_week_28d")),
             median_ack=formatting.hours(figures.get("median_ack_hours_28d")),
+            on_time_rate=formatting.percent(figures.get("on_time_rate_28d")),
+            informed_rate=formatting.percent(figures.get("informed_rate_28d")),
         )
         for person in people
         for figures in [progress["summary"].get(str(person.id), {})]
     ]
     commitments = therapists_service.couple_commitments(
         session=session, grant=grant, limit=MAX_LIMIT, cursor=None, now=now
+    ).items
+    agreements = agreements_service.therapist_agreements(
+        session=session, grant=grant, limit=MAX_LIMIT, cursor=None, now=now
+    ).items
+    # Shared entries are the author's consent, entry by entry; any scope shows them.
+    journal = journal_service.shared_entries(
+        session=session, couple_id=grant.couple_id, limit=content_items, cursor=None
     ).items
     assignments = therapists_service.list_assignments(
         session=session, grant=grant, limit=MAX_LIMIT, cursor=None
@@ -394,9 +443,7 @@ def couple_page(
             AssignmentRow(
                 text=assignment.prompt.text if assignment.prompt else "",
                 kind=kind_label(assignment.prompt.kind) if assignment.prompt else "",
-                schedule=formatting.schedule(
-                    schedule.days, None, schedule.time, schedule.timezone
-                )
+                schedule=formatting.schedule(schedule.days, None, schedule.time, schedule.timezone)
                 if schedule
                 else None,
                 created=formatting.local_day(assignment.created_at, tz),
@@ -433,7 +480,35 @@ def couple_page(
             )
             for c in commitments
         ],
+        agreements=[
+            AgreementRow(
+                owner=name_of(a.owner_id),
+                title=a.title,
+                schedule=formatting.schedule(a.days, None, a.time, a.timezone),
+                window_minutes=a.window_minutes,
+                on_time_rate=formatting.percent(a.on_time_rate_28d),
+                informed_rate=formatting.percent(a.informed_rate_28d),
+                since=formatting.local_day(a.created_at, tz),
+            )
+            for a in agreements
+        ],
         assignments=assignment_rows,
+        journal=[
+            JournalRow(
+                written=formatting.local_day(e.created_at, tz),
+                author=name_of(e.author_id),
+                kind=_("Thought record") if e.kind == "thought_record" else _("Note"),
+                text=e.text,
+                situation=e.situation,
+                thought=e.thought,
+                feelings=[FeelingRow(f.name, f.intensity) for f in e.feelings],
+                evidence_for=e.evidence_for,
+                evidence_against=e.evidence_against,
+                balanced_thought=e.balanced_thought,
+                feelings_after=[FeelingRow(f.name, f.intensity) for f in e.feelings_after],
+            )
+            for e in journal
+        ],
         zones=sorted({therapist.timezone, *(p.timezone for p in people)}),
     )
     if not content:

@@ -37,6 +37,15 @@ def ratio(part: str, whole: str) -> Callable[[Week], float | None]:
     return value
 
 
+def informed(week: Week) -> float | None:
+    """Check-ins on time plus "running late" notices, of the check-ins that were due: the
+    share of occurrences where the partner was not left without word."""
+    due = week.get("check_ins_due")
+    if not due or week.get("check_ins_on_time") is None:
+        return None
+    return (week["check_ins_on_time"] + (week.get("late_notices") or 0)) / due
+
+
 @dataclass(frozen=True)
 class Series:
     key: str
@@ -66,6 +75,20 @@ SERIES: list[Series] = [
         N_("Kept promises the partner confirmed"),
         COUNT,
         figure("commitments_confirmed"),
+    ),
+    Series(
+        "check_in_on_time_rate",
+        N_("Check-ins on time"),
+        RATE,
+        ratio("check_ins_on_time", "check_ins_due"),
+    ),
+    Series("check_in_informed_rate", N_("Check-ins on time or with word"), RATE, informed),
+    Series("reassurance_asked", N_("Reassurance asked for"), COUNT, figure("reassurance_asked")),
+    Series(
+        "reassurance_answered",
+        N_("Reassurance requests answered"),
+        COUNT,
+        figure("reassurance_answered"),
     ),
 ]
 

@@ -183,7 +183,13 @@ def test_another_couples_grant_is_not_found(factory, session, paired, therapist,
     with pytest.raises(NotFound):
         approve(session, outsider, clock, grant.id, who=outsider[1])
     with pytest.raises(NotFound):
-        service.revoke(session=session, couple=outsider[2], user=outsider[0].user, grant_id=grant.id, now=clock())
+        service.revoke(
+            session=session,
+            couple=outsider[2],
+            user=outsider[0].user,
+            grant_id=grant.id,
+            now=clock(),
+        )
     session.rollback()
     assert session.get(Grant, grant.id).status == "pending"
 

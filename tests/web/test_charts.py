@@ -182,6 +182,11 @@ def test_every_series_reads_the_progress_services_figures():
         "commitments_due": 5,
         "commitments_kept": 4,
         "commitments_confirmed": 2,
+        "check_ins_due": 4,
+        "check_ins_on_time": 2,
+        "late_notices": 1,
+        "reassurance_asked": 3,
+        "reassurance_answered": 2,
     }
     values = {s.key: s.value(week) for s in SERIES}
     assert values == {
@@ -191,9 +196,20 @@ def test_every_series_reads_the_progress_services_figures():
         "mean_check_in_rating": 4.5,
         "kept_rate": 0.8,
         "commitments_confirmed": 2,
+        "check_in_on_time_rate": 0.5,
+        "check_in_informed_rate": 0.75,
+        "reassurance_asked": 3,
+        "reassurance_answered": 2,
     }
     assert len({s.key for s in SERIES}) == len(SERIES)
     assert all(re.fullmatch(r"[a-z_0-9]+", s.key) for s in SERIES)
+
+
+def test_a_week_without_due_check_ins_is_a_gap_not_a_zero():
+    week = {"check_ins_due": 0, "check_ins_on_time": 0, "late_notices": 0}
+    values = {s.key: s.value(week) for s in SERIES}
+    assert values["check_in_on_time_rate"] is None
+    assert values["check_in_informed_rate"] is None
 
 
 def test_csv_numbers():

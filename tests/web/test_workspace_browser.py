@@ -17,6 +17,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from api.web.routes import CONTENT_SECURITY_POLICY
+from api.web.series import SERIES
 from tests.factories import PASSWORD, pair
 from tests.therapists.test_therapists_routes import grant_access
 
@@ -173,7 +174,7 @@ def test_a_therapist_prepares_a_session(tab, live, client, couple_with_history, 
     page.wait_for_url(f"{live}/therapist/couples/{couple_id}")
     assert page.locator("h1").inner_text() == "Maya and Sam"
     charts = page.locator("svg.chart")
-    assert charts.count() == 6
+    assert charts.count() == len(SERIES)
     gratitude = page.locator("#gratitude_sent")
     box = gratitude.locator("svg.chart").bounding_box()
     assert box["width"] > 400 and box["height"] > 100
@@ -191,7 +192,7 @@ def test_a_therapist_prepares_a_session(tab, live, client, couple_with_history, 
     page.click("text=Session report")
     page.wait_for_url(re.compile(r".*/report\?weeks=8$"))
     assert page.locator("h1").inner_text() == "Session report: Maya and Sam"
-    assert page.locator("svg.chart").count() == 6
+    assert page.locator("svg.chart").count() == len(SERIES)
     page.emulate_media(media="print")
     assert page.locator("header.site").is_hidden()
     pdf = page.pdf(format="A4")

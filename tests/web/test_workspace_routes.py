@@ -13,6 +13,7 @@ from api import create_app
 from api.therapists.models import AccessLogEntry, Assignment
 from api.web.models import WebSession
 from api.web.routes import CONTENT_SECURITY_POLICY
+from api.web.series import SERIES
 from tests.factories import PASSWORD, pair
 from tests.therapists.test_therapists_routes import add, grant_access, link_code
 from tests.web.conftest import csrf_token, sign_in, signed_in
@@ -408,8 +409,8 @@ def test_the_couple_page_shows_figures_with_names(client, therapist, couple, clo
 
     html = page(client.get(f"/therapist/couples/{couple_id}"))
 
-    assert html.count('<svg class="chart"') == 6
-    assert html.count('<table class="numbers">') == 6
+    assert html.count('<svg class="chart"') == len(SERIES)
+    assert html.count('<table class="numbers">') == len(SERIES)
     for title in ("Gratitude notes sent", "Questions answered", "Mean check-in rating"):
         assert title in html
     assert first.user.display_name in html and second.user.display_name in html
@@ -569,3 +570,53 @@ def test_the_api_authentication_leaves_the_pages_alone(client, app, therapist):
     # And a workspace session opens nothing in the API.
     signed_in(client, therapist.user)
     assert client.get("/v1/me").status_code == 401
+
+
+def test_the_couple_page_shows_agreements_and_only_the_shared_journal_entries(
+    client, therapist, couple
+):
+    first, second, couple_id = couple
+    grant_access(client, couple, therapist)  # figures only
+    client.post(
+        "/v1/couple/agreements",
+        headers=second.headers,
+        json={"title": "Text after the meeting", "time": "12:30", "window_minutes": 20},
+    )
+    shared = client.post(
+        "/v1/me/journal",
+        headers=first.headers,
+        json={
+            "kind": "thought_record",
+            "situation": "No reply by lunch",
+            "thought": "They are pulling away",
+            "feelings": [{"name": "worried", "intensity": 80}],
+            "balanced_thought": "They were in a meeting",
+            "feelings_after": [{"name": "worried", "intensity": 30}],
+            "shared_with_therapist": True,
+        },
+    ).get_json()
+    client.post(
+        "/v1/me/journal", headers=first.headers, json={"kind": "note", "text": "Private page"}
+    )
+    signed_in(client, therapist.user)
+
+    html = page(client.get(f"/therapist/couples/{couple_id}"))
+
+    agreements = html.split('id="agreements-heading"')[1].split("</section>")[0]
+    assert second.user.display_name in agreements and "20 minutes" in agreements
+    assert "Text after the meeting" not in html  # a title is content
+    journal = html.split('id="journal-heading"')[1].split("</section>")[0]
+    assert "Thought record" in journal and first.user.display_name in journal
+    for text in ("No reply by lunch", "They are pulling away", "worried (80)", "worried (30)"):
+        assert text in journal
+    assert "Private page" not in html
+
+    # Taking the entry back takes it off the page at once.
+    client.patch(
+        f"/v1/me/journal/{shared['id']}",
+        headers=first.headers,
+        json={"shared_with_therapist": False},
+    )
+    html = page(client.get(f"/therapist/couples/{couple_id}"))
+    assert "No reply by lunch" not in html
+    assert "Neither partner has shared a journal entry with you." in html
