@@ -1,7 +1,7 @@
 """unread notifications index
 
 Revision ID: 0014
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-01 10:12:00.000000
 
 """
@@ -15,7 +15,7 @@ import api.db
 
 # revision identifiers, used by Alembic.
 revision: str = '0014'
-down_revision: Union[str, Sequence[str], None] = '0018'
+down_revision: Union[str, Sequence[str], None] = '0019'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
