@@ -54,6 +54,34 @@ def unpair(*, session: Session, user: User, now: datetime) -> None:
     session.commit()
 
 
+# --- the profile -------------------------------------------------------------------------------
+
+
+def update_profile(
+    *,
+    session: Session,
+    user: User,
+    now: datetime,
+    display_name: str | None = None,
+    timezone: str | None = None,
+    locale: str | None = None,
+) -> User:
+    """Changes the caller's name, zone or locale. A partner asked in their own zone follows
+    it: the couple's `each_local` schedules are recomputed in the same transaction."""
+    moved = timezone is not None and timezone != user.timezone
+    accounts_service.apply_profile(
+        user=user, display_name=display_name, timezone=timezone, locale=locale
+    )
+    couple = (
+        pairing_service.find_active_couple(session=session, user_id=user.id) if moved else None
+    )
+    if couple is not None:
+        session.flush()  # the schedules read the partners' zones, this one's new one included
+        schedules_service.follow_member_zones(session=session, couple=couple, now=now)
+    session.commit()
+    return user
+
+
 # --- erasure ----------------------------------------------------------------------------------
 
 

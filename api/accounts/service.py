@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.accounts.models import Device, User
 from api.auth.tokens import hash_token
 from api.errors import NotFound
+from api.i18n import effective_locale
 from api.pagination import Cursor, Page, paginate
 
 # --- users ------------------------------------------------------------------------------------
@@ -30,6 +31,13 @@ def users_by_id(*, session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUI
     if not user_ids:
         return {}
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(set(user_ids))))}
+
+
+def effective_locale_of(*, session: Session, user_id: uuid.UUID) -> str:
+    """The supported locale a user reads in: no statement when the user is already loaded
+    (a request's caller and partner are), one otherwise; English for a user who is gone."""
+    user = session.get(User, user_id)
+    return effective_locale(user.locale if user is not None else None)
 
 
 def find_by_email(*, session: Session, email: str) -> User | None:
@@ -84,6 +92,23 @@ def link_firebase(*, session: Session, user: User, uid: str) -> User:
     return user
 
 
+def apply_profile(
+    *,
+    user: User,
+    display_name: str | None = None,
+    timezone: str | None = None,
+    locale: str | None = None,
+) -> None:
+    """Changes what is given of the profile (no commit: `api.flows.update_profile` commits it
+    with what follows a new time zone)."""
+    if display_name is not None:
+        user.display_name = display_name
+    if timezone is not None:
+        user.timezone = timezone
+    if locale is not None:
+        user.locale = locale
+
+
 def update_profile(
     *,
     session: Session,
@@ -92,12 +117,7 @@ def update_profile(
     timezone: str | None = None,
     locale: str | None = None,
 ) -> User:
-    if display_name is not None:
-        user.display_name = display_name
-    if timezone is not None:
-        user.timezone = timezone
-    if locale is not None:
-        user.locale = locale
+    apply_profile(user=user, display_name=display_name, timezone=timezone, locale=locale)
     session.commit()
     return user
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+import marshmallow as ma
 from flask_smorest import Blueprint
 
 from api.auth.context import PartnerView, View, current_user
@@ -32,7 +33,7 @@ blp = Blueprint("prompts", __name__, url_prefix="/v1", description="Prompts, sch
 
 @blp.route("/prompts")
 class Prompts(View):
-    @blp.arguments(PromptQueryArgsSchema, location="query")
+    @blp.arguments(PromptQueryArgsSchema, location="query", unknown=ma.RAISE)
     @blp.response(200, PromptPageSchema)
     @documents_errors(blp, 401)
     def get(self, args):
@@ -41,7 +42,9 @@ class Prompts(View):
         items, next_offset = service.list_prompts(
             session=db_session(),
             couple_id=couple.id if couple else None,
+            locale=current_user().effective_locale,
             kind=args.get("kind"),
+            category=args.get("category"),
             offset=args["cursor"] or 0,
             limit=args["limit"],
         )

@@ -21,6 +21,7 @@ from api.codes import add_with_fresh_code, normalize_code
 from api.db import get_in_couple
 from api.errors import Conflict, Forbidden, Gone, NotFound, Unprocessable
 from api.gratitude import service as gratitude_service
+from api.i18n import N_, Message, effective_locale
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
@@ -139,16 +140,31 @@ def add_therapist(
     session.add(GrantApproval(grant_id=grant.id, user_id=user.id, approved_at=now))
     partner_id = couple.partner_id_of(user.id)
     therapist = accounts_service.find_user(session=session, user_id=link.therapist_id)
-    therapist_name = therapist.display_name if therapist else "a therapist"
+    if therapist is not None:
+        body = Message(
+            N_(
+                "{name} invited {therapist} to see how you are doing. "
+                "Nothing is shared until you approve."
+            ),
+            name=user.display_name,
+            therapist=therapist.display_name,
+        )
+    else:
+        body = Message(
+            N_(
+                "{name} invited a therapist to see how you are doing. "
+                "Nothing is shared until you approve."
+            ),
+            name=user.display_name,
+        )
     if partner_id is not None:
         notifications_service.enqueue(
             session=session,
             recipient_id=partner_id,
             couple_id=couple.id,
             kind="therapist",
-            title="A therapist awaits your approval",
-            body=f"{user.display_name} invited {therapist_name} to see how you are doing. "
-            "Nothing is shared until you approve.",
+            title=Message(N_("A therapist awaits your approval")),
+            body=body,
             data={"grant_id": str(grant.id)},
             dedupe_key=f"therapist:{grant.id}",
             now=now,
@@ -375,18 +391,24 @@ class ContentRound:
 
 
 def couple_rounds(
-    *, session: Session, grant: Grant, limit: int, cursor: Cursor | None
+    *, session: Session, grant: Grant, therapist: User, limit: int, cursor: Cursor | None
 ) -> Page[ContentRound]:
-    """Answered rounds with both answers: answer to reveal holds for the therapist too."""
+    """Answered rounds with both answers: answer to reveal holds for the therapist too. Library
+    prompts read in the therapist's locale, the couple's own as written."""
     page = prompts_service.complete_rounds(
         session=session, couple_id=grant.couple_id, limit=limit, cursor=cursor
+    )
+    shown = prompts_service.shown_prompts(
+        session=session,
+        prompt_ids=[r.prompt_id for r in page.items],
+        locale=effective_locale(therapist.locale),
     )
     return Page(
         items=[
             ContentRound(
                 id=r.id,
                 kind=r.kind,
-                prompt={"id": r.prompt_id, "text": r.prompt_text},
+                prompt=prompts_service.round_prompt(r, shown),
                 asked_at=r.asked_at,
                 answers=[
                     {
@@ -437,7 +459,9 @@ def create_assignment(
     timezone: str | None = None,
 ) -> AssignmentView:
     """A therapist's question, asked on a schedule by the same worker; works with either
-    scope, since it reveals nothing."""
+    scope, since it reveals nothing. Without a zone each partner is asked in their own
+    (`each_local`); a zone the therapist names asks both at `time` there (`together`)."""
+    delivery = "each_local" if timezone is None else "together"
     if timezone is None:
         adder = (
             accounts_service.find_user(session=session, user_id=grant.added_by)
@@ -453,6 +477,7 @@ def create_assignment(
         text=text,
         time=time,
         timezone=timezone,
+        delivery=delivery,
         days=days,
         now=now,
     )
