@@ -85,19 +85,23 @@ def catalogue_path(tag: str) -> Path:
     return TRANSLATIONS_DIR / babel_identifier(tag) / "LC_MESSAGES" / "messages.po"
 
 
-@cache
 def translations(locale: str) -> NullTranslations:
-    """The gettext translations of a locale (any tag; it is resolved first), compiled in memory
-    from its `.po` file once per process. English, the source language, has none: its
-    NullTranslations still chooses English plural forms. The object has `gettext` and
-    `ngettext`, so a Jinja environment can install it as it is."""
-    path = catalogue_path(effective_locale(locale))
+    """The gettext translations of a locale (any tag; it is resolved first). English, the
+    source language, has none: its NullTranslations still chooses English plural forms. The
+    object has `gettext` and `ngettext`, so a Jinja environment can install it as it is."""
+    return _compiled(effective_locale(locale))
+
+
+@cache
+def _compiled(tag: str) -> NullTranslations:
+    """A supported locale's catalogue, compiled in memory from its `.po` once per process."""
+    path = catalogue_path(tag)
     if not path.is_file():
         return NullTranslations()
     with path.open("rb") as fh:
-        catalog = read_po(fh, locale=babel_identifier(effective_locale(locale)))
+        catalog = read_po(fh, locale=babel_identifier(tag))
     compiled = BytesIO()
-    # Untranslated entries are left out, so they fall back to the English msgid.
+    # Untranslated and fuzzy entries are left out, so they fall back to the English msgid.
     write_mo(compiled, catalog)
     compiled.seek(0)
     return Translations(fp=compiled, domain="messages")

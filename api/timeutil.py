@@ -152,8 +152,10 @@ def next_joint_firing(
     _require_joint(after, at, zones, days)
     start = min(local_date(after, tz) for tz in zones) - _ONE_DAY
     return _closest(
-        (joint_firing(start + offset * _ONE_DAY, at=at, zones=zones, days=days)
-         for offset in range(_SEARCH_DAYS + _ZONE_SPREAD_DAYS)),
+        (
+            joint_firing(start + offset * _ONE_DAY, at=at, zones=zones, days=days)
+            for offset in range(_SEARCH_DAYS + _ZONE_SPREAD_DAYS)
+        ),
         keep=lambda firing: firing.at > after,
         better=lambda firing, best: firing.at < best.at,
         what=f"after {after.isoformat()}",
@@ -168,8 +170,10 @@ def latest_joint_firing_at_or_before(
     _require_joint(until, at, zones, days)
     start = max(local_date(until, tz) for tz in zones) + _ONE_DAY
     return _closest(
-        (joint_firing(start - offset * _ONE_DAY, at=at, zones=zones, days=days)
-         for offset in range(_SEARCH_DAYS + _ZONE_SPREAD_DAYS)),
+        (
+            joint_firing(start - offset * _ONE_DAY, at=at, zones=zones, days=days)
+            for offset in range(_SEARCH_DAYS + _ZONE_SPREAD_DAYS)
+        ),
         keep=lambda firing: firing.at <= until,
         better=lambda firing, best: firing.at > best.at,
         what=f"before {until.isoformat()}",

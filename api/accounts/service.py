@@ -179,9 +179,7 @@ def remove_device(*, session: Session, user: User, device_id: uuid.UUID) -> None
     session.commit()
 
 
-def devices_for(
-    *, session: Session, user_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[Device]]:
+def devices_for(*, session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Device]]:
     """Every device of these users, in one query (the push worker's recipients)."""
     devices: dict[uuid.UUID, list[Device]] = defaultdict(list)
     if user_ids:
@@ -199,9 +197,7 @@ def remove_devices(*, session: Session, device_ids: set[uuid.UUID]) -> None:
 def user_devices(*, session: Session, user: User) -> list[Device]:
     """The user's devices, oldest first, for their export."""
     return list(
-        session.scalars(
-            select(Device).where(Device.user_id == user.id).order_by(Device.created_at)
-        )
+        session.scalars(select(Device).where(Device.user_id == user.id).order_by(Device.created_at))
     )
 
 

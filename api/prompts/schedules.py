@@ -68,9 +68,7 @@ def _next_fire(
     )
 
 
-def _latest_firing(
-    schedule: Schedule, now: datetime, zones: dict[uuid.UUID, ZoneInfo]
-) -> Firing:
+def _latest_firing(schedule: Schedule, now: datetime, zones: dict[uuid.UUID, ZoneInfo]) -> Firing:
     """The firing a due schedule makes now: its latest at or before `now`."""
     days = timeutil.weekday_numbers(schedule.days)
     if _each_local(schedule, zones):
@@ -124,9 +122,7 @@ def create_schedule(
         created_at=now,
         updated_at=now,
     )
-    schedule.next_fire_at = _next_fire(
-        schedule, now, _member_zones(session, couple.member_ids())
-    )
+    schedule.next_fire_at = _next_fire(schedule, now, _member_zones(session, couple.member_ids()))
     session.add(schedule)
     pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
@@ -192,7 +188,6 @@ def remove_schedules(*, session: Session, schedule_ids: list[uuid.UUID]) -> None
         session.execute(delete(Schedule).where(Schedule.id.in_(schedule_ids)))
 
 
-
 def get_schedules(*, session: Session, schedule_ids: list[uuid.UUID]) -> dict[uuid.UUID, Schedule]:
     if not schedule_ids:
         return {}
@@ -254,9 +249,7 @@ def update_schedule(
     if categories is not UNSET:
         schedule.categories = _categories(categories)
     schedule.updated_at = now
-    schedule.next_fire_at = _next_fire(
-        schedule, now, _member_zones(session, couple.member_ids())
-    )
+    schedule.next_fire_at = _next_fire(schedule, now, _member_zones(session, couple.member_ids()))
     pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return schedule
@@ -297,7 +290,6 @@ def stop_couple_schedules(*, session: Session, couple_id: uuid.UUID) -> None:
         .where(Schedule.couple_id == couple_id)
         .values(active=False, next_fire_at=None)
     )
-
 
 
 # --- the worker's job -------------------------------------------------------------------------
