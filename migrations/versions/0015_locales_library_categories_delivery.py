@@ -5,17 +5,15 @@ Revises: 0018
 Create Date: 2026-11-30 23:22:13.351393
 
 """
-from datetime import UTC, datetime
 from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
 
-import api.db
 # The library's loader, not a snapshot: it reads the data files in api/prompts/library/, and its
 # behaviour for existing keys is stable (keys never change, ids derive from them, and it only
-# adds). Run again from a later revision, this function upserts the library as it then is.
-from api.prompts.library import library
+# adds). A later revision that grows the library or adds a locale calls it again.
+from api.prompts.library import sync_library
 
 
 # revision identifiers, used by Alembic.
@@ -23,48 +21,6 @@ revision: str = '0015'
 down_revision: Union[str, Sequence[str], None] = '0018'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
-
-
-def load_library() -> None:
-    """Inserts library prompts missing by key, refreshes the text, order and category of the
-    others, and replaces their translations."""
-    prompts = sa.table(
-        "prompts",
-        sa.column("id", sa.Uuid()),
-        sa.column("kind", sa.String()),
-        sa.column("text", sa.String()),
-        sa.column("source", sa.String()),
-        sa.column("library_key", sa.String()),
-        sa.column("position", sa.Integer()),
-        sa.column("category", sa.String()),
-        sa.column("created_at", api.db.UTCDateTime()),
-    )
-    translations = sa.table(
-        "prompt_translations",
-        sa.column("prompt_id", sa.Uuid()),
-        sa.column("locale", sa.String()),
-        sa.column("text", sa.String()),
-    )
-    conn = op.get_bind()
-    existing = set(conn.scalars(sa.select(prompts.c.library_key).where(prompts.c.library_key.is_not(None))))
-    now = datetime.now(UTC)
-    rows = []
-    for position, item in enumerate(library(), start=1):
-        values = {"text": item.text, "position": position, "kind": item.kind, "category": item.category}
-        if item.key in existing:
-            conn.execute(prompts.update().where(prompts.c.library_key == item.key).values(**values))
-        else:
-            conn.execute(prompts.insert().values(
-                id=item.id, source="library", library_key=item.key, created_at=now, **values
-            ))
-        rows.extend(
-            {"prompt_id": item.id, "locale": locale, "text": text}
-            for locale, text in item.texts.items()
-            if locale != "en"
-        )
-    ids = [item.id for item in library()]
-    conn.execute(translations.delete().where(translations.c.prompt_id.in_(ids)))
-    conn.execute(translations.insert(), rows)
 
 
 def upgrade() -> None:
@@ -93,7 +49,7 @@ def upgrade() -> None:
     with op.batch_alter_table('schedules', schema=None) as batch_op:
         batch_op.alter_column('delivery', server_default=None)
 
-    load_library()
+    sync_library(op.get_bind())
 
 
 def downgrade() -> None:

@@ -7,19 +7,23 @@ locale maps each key to its text, written natively rather than word for word.
 
 Keys are stable forever: a prompt's id is derived from its key, a migration inserts by key,
 rotation orders by position, and rounds refer to the rows. Never change a key or reuse one; edit
-a text freely (rounds keep the words they were asked with); to add prompts, append them and load
-them in a new migration; to retire one, stop shipping it in a new migration.
+a text freely (rounds keep the words they were asked with); to add prompts or a locale, add them
+to the files and call `sync_library` from a new migration; to retire one, stop shipping it in a
+new migration.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+import sqlalchemy as sa
 import yaml
 
+from api.db import UTCDateTime
 from api.i18n import SUPPORTED
 
 # The library's ids derive from its keys, so every database agrees on them.
@@ -103,3 +107,58 @@ def library() -> tuple[LibraryPrompt, ...]:
 
 def of_kind(kind: str) -> list[LibraryPrompt]:
     return [prompt for prompt in library() if prompt.kind == kind]
+
+
+# The tables as revision 0015 left them: the loader writes these columns only.
+_PROMPTS = sa.table(
+    "prompts",
+    sa.column("id", sa.Uuid()),
+    sa.column("kind", sa.String()),
+    sa.column("text", sa.String()),
+    sa.column("source", sa.String()),
+    sa.column("library_key", sa.String()),
+    sa.column("position", sa.Integer()),
+    sa.column("category", sa.String()),
+    sa.column("created_at", UTCDateTime()),
+)
+_TRANSLATIONS = sa.table(
+    "prompt_translations",
+    sa.column("prompt_id", sa.Uuid()),
+    sa.column("locale", sa.String()),
+    sa.column("text", sa.String()),
+)
+
+
+def sync_library(conn: sa.Connection) -> None:
+    """Makes the database's library what the data files say, for migrations: inserts prompts
+    missing by key, refreshes the text, order and category of the others, and replaces their
+    translations. Idempotent; it never deletes a prompt (rounds may refer to it)."""
+    prompts, translations = _PROMPTS, _TRANSLATIONS
+    existing = set(
+        conn.scalars(sa.select(prompts.c.library_key).where(prompts.c.library_key.is_not(None)))
+    )
+    now = datetime.now(UTC)
+    rows = []
+    for position, item in enumerate(library(), start=1):
+        values = {
+            "text": item.text,
+            "position": position,
+            "kind": item.kind,
+            "category": item.category,
+        }
+        if item.key in existing:
+            conn.execute(prompts.update().where(prompts.c.library_key == item.key).values(**values))
+        else:
+            conn.execute(
+                prompts.insert().values(
+                    id=item.id, source="library", library_key=item.key, created_at=now, **values
+                )
+            )
+        rows.extend(
+            {"prompt_id": item.id, "locale": locale, "text": text}
+            for locale, text in item.texts.items()
+            if locale != SOURCE_LOCALE
+        )
+    ids = [item.id for item in library()]
+    conn.execute(translations.delete().where(translations.c.prompt_id.in_(ids)))
+    conn.execute(translations.insert(), rows)
