@@ -110,6 +110,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ):
         api.register_blueprint(blueprint)
 
+    from api.web.routes import blp as workspace_blp
+
+    # The therapist workspace: plain Flask pages, outside the API's contract and openapi.yaml.
+    app.register_blueprint(workspace_blp)
+
     from api.demo import demo_command
     from api.worker import worker_command
 

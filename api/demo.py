@@ -1115,3 +1115,7 @@ def demo_command(weeks: int, seed: int, password: str | None) -> None:
         "POST /v1/auth/login, then GET /v1/couple/progress "
         "(as Dr. Rivera: GET /v1/therapist/couples)."
     )
+    click.echo(
+        "Therapist workspace: `make run`, open http://127.0.0.1:8000/therapist/ and sign in as "
+        f"Dr. Rivera ({THERAPIST_EMAIL})."
+    )

@@ -43,11 +43,12 @@ limiter = Limiter(key_func=client_ip)
 
 def render_http_error(error: HTTPException) -> Response:
     """Renders an HTTP error; a 429 says when the breached limit's window ends."""
-    retry_after = _retry_after_seconds() if error.code == 429 else None
+    retry_after = retry_after_seconds() if error.code == 429 else None
     return render_http_exception(error, retry_after=retry_after)
 
 
-def _retry_after_seconds() -> str:
+def retry_after_seconds() -> str:
+    """Seconds until the breached rate limit's window ends (for `Retry-After`)."""
     breached = limiter.current_limit
     if breached is None:
         return "60"

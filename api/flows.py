@@ -32,6 +32,8 @@ from api.prompts import service as prompts_service
 from api.prompts.models import Prompt
 from api.reassurance import service as reassurance_service
 from api.therapists import service as therapists_service
+from api.web import sessions as web_sessions
+from api.web.models import WebSession
 
 # --- ending a couple --------------------------------------------------------------------------
 
@@ -101,6 +103,7 @@ def erase_account(*, session: Session, user: User, now: datetime) -> None:
     journal_service.erase_for_user(session=session, user=user)
     idempotency_service.erase_for_user(session=session, user_id=user.id)
     auth_service.erase_for_user(session=session, user=user)
+    web_sessions.erase_for_user(session=session, user=user)
     accounts_service.delete_user(session=session, user=user)
     session.commit()
 
@@ -136,6 +139,7 @@ class UserExport:
     notifications: list[Notification]
     couples: list[CoupleExport]
     prompts: list[Prompt]
+    workspace_sessions: list[WebSession]
     journal: list[journal_service.EntryView]
 
 
@@ -171,5 +175,6 @@ def export_data(*, session: Session, user: User) -> UserExport:
             for couple in pairing_service.couples_of_user(session=session, user_id=user.id)
         ],
         prompts=prompts_service.export_prompts(session=session, user=user),
+        workspace_sessions=web_sessions.export_for_user(session=session, user=user),
         journal=journal_service.export_for_user(session=session, user=user),
     )

@@ -13,6 +13,7 @@ from api.pairing.models import Couple, CoupleMember, Invite
 from api.prompts.models import Answer, Prompt, PromptTranslation, Round, Schedule
 from api.reassurance.models import CoupleSettings, ReassuranceAnswer, ReassuranceRequest
 from api.therapists.models import AccessLogEntry, Assignment, Grant, GrantApproval, LinkCode
+from api.web.models import WebSession
 
 __all__ = [
     "Agreement",
@@ -47,4 +48,5 @@ __all__ = [
     "NotificationSettings",
     "RefreshToken",
     "User",
+    "WebSession",
 ]

@@ -11,6 +11,7 @@ from api.idempotency import service as idempotency_service
 from api.notifications import service as notifications_service
 from api.pairing import service as pairing_service
 from api.therapists import service as therapists_service
+from api.web import sessions as web_sessions
 
 BATCH = 1000
 
@@ -38,6 +39,10 @@ def purge(
                 session=session, before=now - policy.expired_codes, limit=policy.batch
             ),
             "link_codes": therapists_service.purge_expired_link_codes(
+                session=session, before=now - policy.expired_codes, limit=policy.batch
+            ),
+            # Ended workspace sessions are kept as long as expired codes, then go.
+            "web_sessions": web_sessions.purge_old(
                 session=session, before=now - policy.expired_codes, limit=policy.batch
             ),
         }

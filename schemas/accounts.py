@@ -4,6 +4,7 @@ from marshmallow import fields, validate
 
 from api.accounts.models import PLATFORMS
 from api.i18n import SUPPORTED
+from api.web.models import END_REASONS
 from schemas.agreements import ExportAgreementSchema
 from schemas.commitments import ExportCommitmentSchema
 from schemas.common import (
@@ -73,6 +74,20 @@ class ExportSessionSchema(ResponseSchema):
     ended_at = Instant(dump_only=True, allow_none=True, attribute="revoked_at")
 
 
+class ExportWorkspaceSessionSchema(ResponseSchema):
+    """A sign-in to the therapist workspace (never its token)."""
+
+    id = fields.UUID(dump_only=True)
+    created_at = Instant(dump_only=True)
+    last_seen_at = Instant(dump_only=True)
+    ended_at = Instant(dump_only=True, allow_none=True)
+    end_reason = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"enum": [*END_REASONS, None]},
+    )
+
+
 class ExportPartnerSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     display_name = fields.String(dump_only=True)
@@ -115,6 +130,11 @@ class ExportSchema(ResponseSchema):
     notifications = fields.List(fields.Nested(ExportNotificationSchema), required=True)
     couples = fields.List(fields.Nested(ExportCoupleSchema), required=True)
     prompts = fields.List(fields.Nested(ExportPromptSchema), required=True)
+    workspace_sessions = fields.List(
+        fields.Nested(ExportWorkspaceSessionSchema),
+        required=True,
+        metadata={"description": "Sign-ins to the therapist workspace (therapists only)"},
+    )
     journal = fields.List(
         fields.Nested(JournalEntrySchema),
         required=True,

@@ -104,6 +104,7 @@ MATRIX: dict[tuple[str, str], Foreign] = {
     ("POST", "/v1/couple/therapists/{grant_id}/approve"): PARTNER,
     ("GET", "/v1/couple/therapists/{grant_id}/access-log"): PARTNER,
     ("GET", "/v1/therapist/couples/{couple_id}/progress"): THERAPIST,
+    ("GET", "/v1/therapist/couples/{couple_id}/commitments"): THERAPIST,
     ("GET", "/v1/therapist/couples/{couple_id}/rounds"): THERAPIST,
     ("GET", "/v1/therapist/couples/{couple_id}/gratitude"): THERAPIST,
     ("GET", "/v1/therapist/couples/{couple_id}/assignments"): THERAPIST,

@@ -10,6 +10,7 @@ from api import create_app
 from api.accounts.models import User
 from api.demo import DEMO_EMAILS, MAYA_EMAIL, SAM_EMAIL, THERAPIST_EMAIL, demo_command
 from api.notifications.models import Notification
+from api.web.series import SERIES
 from tests.conftest import empty_tables
 
 
@@ -117,6 +118,8 @@ def test_demo_writes_a_consistent_history(app, client, session):
     assert rounds.status_code == 200 and rounds.get_json()["items"]
     assignments = client.get(f"/v1/therapist/couples/{couple_id}/assignments", headers=therapist)
     assert len(assignments.get_json()["items"]) == 1
+    assert assignments.get_json()["items"][0]["completion"]
+
     seen_agreements = client.get(
         f"/v1/therapist/couples/{couple_id}/agreements", headers=therapist
     ).get_json()["items"]
@@ -137,6 +140,39 @@ def test_demo_writes_a_consistent_history(app, client, session):
     patterns = client.get("/v1/me/journal/patterns?weeks=3", headers=maya).get_json()
     assert sum(w["entries"] for w in patterns["weeks"]) == len(journal)
     assert any(f["mean_intensity_after"] for w in patterns["weeks"] for f in w["feelings"])
+
+
+def test_the_demo_therapist_prepares_a_session_in_the_workspace(app, client):
+    from tests.web.conftest import csrf_token
+
+    result = run_demo(app)  # the default eight weeks
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8000/therapist/" in result.output
+    form = client.get("/therapist/login")
+    signed_in = client.post(
+        "/therapist/login",
+        data={
+            "csrf_token": csrf_token(form),
+            "email": THERAPIST_EMAIL,
+            "password": printed_password(result.output, THERAPIST_EMAIL),
+        },
+    )
+    assert signed_in.status_code == 303
+
+    overview = client.get("/therapist/").get_data(as_text=True)
+    assert "Maya and Sam" in overview
+    couple_path = re.search(r'href="(/therapist/couples/[0-9a-f-]{36})"', overview).group(1)
+    page = client.get(couple_path)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count('<svg class="chart"') == len(SERIES)
+    # Eight weeks of real-looking figures: every chart has drawn lines, none is empty.
+    assert "No data in these weeks" not in html
+    assert html.count("<path ") >= 12
+    assert "Before our next session" in html  # the assignment, with its completion
+    assert "Both answered" in html
+    csv = client.get(couple_path + "/report.csv").get_data().decode("utf-8-sig")
+    assert len(csv.strip().splitlines()) == 1 + 8 * 2
 
 
 def test_history_notifications_are_not_pushed_later(app, session):

@@ -299,7 +299,9 @@ def test_erase_account_removes_what_only_the_user_owns(factory, session, paired,
     assert pairing_service.find_active_couple(session=session, user_id=s) is None
     assert session.get(Grant, lived.grant.id).status == "revoked"
     assert session.get(Schedule, lived.schedule.id).next_fire_at is None
-    assert count(session, Notification, Notification.status == "pending") == 0
+    # Nothing pending reaches the partners; the therapist alone hears that access ended.
+    pending = session.scalars(select(Notification).where(Notification.status == "pending")).all()
+    assert [(n.recipient_id, n.kind) for n in pending] == [(lived.therapist.id, "therapist")]
 
     # The email is free again.
     again = auth_service.register(

@@ -101,10 +101,10 @@ def test_the_login_rate_limit_key_survives_a_lone_surrogate(app):
     # production) the key must encode as UTF-8, or the login fails with a 500.
     from redis.connection import Encoder
 
-    from api.auth.routes import _login_email
+    from api.auth.limits import login_email_key
 
     with app.test_request_context("/v1/auth/login", json={"email": " A\udc00b@Example.com "}):
-        key = _login_email()
+        key = login_email_key()
     assert key == "login-email:a\\udc00b@example.com"
     Encoder("utf-8", "strict", False).encode(key)  # what redis-py does with every key
 

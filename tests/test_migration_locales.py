@@ -43,7 +43,7 @@ translations = sa.table(
 def test_existing_schedules_stay_together_and_the_library_is_loaded(tmp_path):
     url = f"sqlite:///{tmp_path / 'before.db'}"
     cfg = alembic_config(url)
-    command.upgrade(cfg, "0018")
+    command.upgrade(cfg, "0019")
     engine = get_engine(url)
     with engine.begin() as conn:
         before = dict(conn.execute(sa.select(prompts.c.library_key, prompts.c.id)).all())
@@ -86,7 +86,7 @@ def test_existing_schedules_stay_together_and_the_library_is_loaded(tmp_path):
         }
 
     # Down and up again: the schedule is still `together`, the library unchanged.
-    command.downgrade(cfg, "0018")
+    command.downgrade(cfg, "0019")
     command.upgrade(cfg, "head")
     with engine.connect() as conn:
         delivery = conn.execute(

@@ -16,7 +16,10 @@ from api.pairing.models import Invite
 from api.retention import RetentionPolicy, purge
 from api.therapists import service as therapists_service
 from api.therapists.models import LinkCode
+from api.web import sessions as web_sessions
+from api.web.models import WebSession
 from api.worker import Worker
+from tests.factories import PASSWORD
 
 
 def count(session, model) -> int:
@@ -45,6 +48,7 @@ def seed(factory, clock):
     session.commit()
     pairing_service.create_invite(session=session, user=user, now=clock())
     therapists_service.create_link_code(session=session, therapist=therapist, now=clock())
+    web_sessions.sign_in(session=session, email=therapist.email, password=PASSWORD, now=clock())
     idempotency_service.begin(
         session=session, user_id=user.id, key="k", method="POST", path="/p", digest="d", now=clock()
     )
@@ -57,7 +61,13 @@ def test_retention_keeps_what_is_recent(factory, session, database_url, clock):
         now=clock() + timedelta(hours=1),
         policy=RetentionPolicy(),
     )
-    assert counts == {"notifications": 0, "idempotency_keys": 0, "invites": 0, "link_codes": 0}
+    assert counts == {
+        "notifications": 0,
+        "idempotency_keys": 0,
+        "invites": 0,
+        "link_codes": 0,
+        "web_sessions": 0,
+    }
 
 
 def test_retention_deletes_old_records_in_bounded_batches(factory, session, database_url, clock):
@@ -66,12 +76,18 @@ def test_retention_deletes_old_records_in_bounded_batches(factory, session, data
     factory_ = make_session_factory(get_engine(database_url))
     policy = RetentionPolicy(batch=2)
     first = purge(session_factory=factory_, now=later, policy=policy)
-    assert first == {"notifications": 2, "idempotency_keys": 1, "invites": 1, "link_codes": 1}
+    assert first == {
+        "notifications": 2,
+        "idempotency_keys": 1,
+        "invites": 1,
+        "link_codes": 1,
+        "web_sessions": 1,
+    }
     second = purge(session_factory=factory_, now=later, policy=policy)
     assert second["notifications"] == 1
     # A notification still waiting to be delivered is never purged.
     assert session.scalars(select(Notification.status)).all() == ["pending"]
-    for model in (IdempotencyRecord, Invite, LinkCode):
+    for model in (IdempotencyRecord, Invite, LinkCode, WebSession):
         assert count(session, model) == 0
 
 

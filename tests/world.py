@@ -178,6 +178,7 @@ def build_world(client, factory: Factory) -> World:
         "/v1/couple/therapists/{grant_id}/approve": grants,
         "/v1/couple/therapists/{grant_id}/access-log": grants,
         "/v1/therapist/couples/{couple_id}/progress": couples,
+        "/v1/therapist/couples/{couple_id}/commitments": couples,
         "/v1/therapist/couples/{couple_id}/rounds": couples,
         "/v1/therapist/couples/{couple_id}/gratitude": couples,
         "/v1/therapist/couples/{couple_id}/assignments": couples,

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from flask import request
 from flask_smorest import Blueprint
 
 from api.auth import service
 from api.auth.context import Access, View, current_principal, token_settings
+from api.auth.limits import login_rate_limits
 from api.db import db_session, now
 from api.extensions import limiter
 from api.http import PUBLIC, documents_errors
@@ -20,21 +20,6 @@ from schemas.auth import (
 from schemas.common import PageQueryArgsSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-up, sign-in, sessions")
-
-
-def _login_email() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    if not isinstance(email, str):
-        return "login-email:"
-    # The key runs before the body is validated; Redis keys are UTF-8, which a lone surrogate
-    # has no form in, so it is escaped here rather than failing the request with a 500.
-    key = email.strip().lower()[:254].encode("utf-8", "backslashreplace").decode("utf-8")
-    return f"login-email:{key}"
-
-
-def _failed(response) -> bool:
-    return response.status_code == 401
 
 
 @blp.route("/register")
@@ -55,11 +40,8 @@ class Register(View):
 class Login(View):
     access = Access.PUBLIC
 
-    # Only failures count: 10 per email and 100 per IP (many phones share a carrier address).
-    @limiter.limit(
-        "10 per 15 minutes", key_func=_login_email, deduct_when=_failed, scope="login-email"
-    )
-    @limiter.limit("100 per 15 minutes", deduct_when=_failed, scope="login-ip")
+    # Only failures count, in buckets the workspace's login form shares.
+    @login_rate_limits
     @blp.doc(**PUBLIC)
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)

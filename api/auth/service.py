@@ -119,6 +119,22 @@ def register(
     return pair
 
 
+def check_credentials(*, session: Session, email: str, password: str) -> User:
+    """The account these credentials open, or 401 `invalid_credentials` (the same for an
+    unknown email and a wrong password, in the same time). Upgrades an outdated hash (no
+    commit: the caller's sign-in commits it). Every sign-in, the API's and the therapist
+    workspace's, checks passwords here."""
+    user = accounts_service.find_by_email(session=session, email=email.strip().lower())
+    if not passwords.verify_password(user.password_hash if user else None, password):
+        raise Unauthorized("invalid_credentials", "The email or password is wrong.")
+    assert user is not None and user.password_hash is not None
+    if passwords.needs_rehash(user.password_hash):
+        accounts_service.set_password_hash(
+            user=user, password_hash=passwords.hash_password(password)
+        )
+    return user
+
+
 def login(
     *,
     session: Session,
@@ -129,14 +145,7 @@ def login(
     now: datetime,
 ) -> TokenPair:
     """Signs in with email and password; unknown email and wrong password look the same."""
-    user = accounts_service.find_by_email(session=session, email=email.strip().lower())
-    if not passwords.verify_password(user.password_hash if user else None, password):
-        raise Unauthorized("invalid_credentials", "The email or password is wrong.")
-    assert user is not None and user.password_hash is not None
-    if passwords.needs_rehash(user.password_hash):
-        accounts_service.set_password_hash(
-            user=user, password_hash=passwords.hash_password(password)
-        )
+    user = check_credentials(session=session, email=email, password=password)
     pair = open_session(session, settings=settings, user=user, device_name=device_name, now=now)
     session.commit()
     return pair

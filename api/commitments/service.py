@@ -262,6 +262,25 @@ def _figures_change_at(
     return min(changes, default=None)
 
 
+def list_couple_commitments(
+    *, session: Session, couple_id: uuid.UUID, limit: int, cursor: Cursor | None, now: datetime
+) -> Page[CommitmentView]:
+    """Both partners' commitments with their figures, newest first (the therapist's view:
+    whoever asks, the figures are the ones the couple sees)."""
+    page = paginate(
+        session,
+        select(Commitment).where(
+            Commitment.couple_id == couple_id, Commitment.deleted_at.is_(None)
+        ),
+        at_column=Commitment.created_at,
+        id_column=Commitment.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    figures = _figures(session, page.items, now)
+    return Page(items=[_view(c, figures[c.id]) for c in page.items], next_cursor=page.next_cursor)
+
+
 def get_commitment(
     *, session: Session, couple: Couple, commitment_id: uuid.UUID, now: datetime
 ) -> CommitmentView:

@@ -244,6 +244,14 @@ def get_couple_by_id(*, session: Session, couple_id: uuid.UUID) -> Couple | None
     return session.get(Couple, couple_id)
 
 
+def couples_by_id(*, session: Session, couple_ids: list[uuid.UUID]) -> dict[uuid.UUID, Couple]:
+    """These couples (ended ones included), with their members, in a bounded number of
+    statements."""
+    if not couple_ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Couple).where(Couple.id.in_(set(couple_ids))))}
+
+
 def ended_couple_ids(*, session: Session, couple_ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Of these couples, the ones that have ended (or no longer exist)."""
     if not couple_ids:

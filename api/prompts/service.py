@@ -223,6 +223,62 @@ def complete_rounds(
     )
 
 
+@dataclass(frozen=True)
+class RoundCompletion:
+    """Who answered one asking of a prompt (never what)."""
+
+    round_id: uuid.UUID
+    asked_at: datetime
+    answered_by: list[uuid.UUID]
+
+
+def recent_rounds_of_prompts(
+    *, session: Session, couple_id: uuid.UUID, prompt_ids: list[uuid.UUID], per_prompt: int
+) -> dict[uuid.UUID, list[RoundCompletion]]:
+    """For each prompt, its latest `per_prompt` rounds in this couple, newest first, with who
+    answered each. Two statements however many prompts and rounds there are: the rounds ranked
+    per prompt by a window function, then their answerers."""
+    result: dict[uuid.UUID, list[RoundCompletion]] = {p: [] for p in prompt_ids}
+    if not prompt_ids:
+        return result
+    ranked = (
+        select(
+            Round.id,
+            Round.prompt_id,
+            Round.asked_at,
+            func.row_number()
+            .over(partition_by=Round.prompt_id, order_by=(Round.asked_at.desc(), Round.id.desc()))
+            .label("rank"),
+        )
+        .where(Round.couple_id == couple_id, Round.prompt_id.in_(set(prompt_ids)))
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.id, ranked.c.prompt_id, ranked.c.asked_at)
+        .where(ranked.c.rank <= per_prompt)
+        .order_by(ranked.c.prompt_id, ranked.c.asked_at.desc(), ranked.c.id.desc())
+    ).all()
+    answered: dict[uuid.UUID, list[uuid.UUID]] = {round_id: [] for round_id, _, _ in rows}
+    if answered:
+        for round_id, user_id in session.execute(
+            select(Answer.round_id, Answer.user_id)
+            .where(Answer.round_id.in_(list(answered)))
+            .order_by(Answer.created_at, Answer.id)
+        ):
+            answered[round_id].append(user_id)
+    for round_id, prompt_id, asked_at in rows:
+        result[prompt_id].append(
+            RoundCompletion(round_id=round_id, asked_at=asked_at, answered_by=answered[round_id])
+        )
+    return result
+
+
+def prompts_by_id(*, session: Session, prompt_ids: list[uuid.UUID]) -> dict[uuid.UUID, Prompt]:
+    if not prompt_ids:
+        return {}
+    return {p.id: p for p in session.scalars(select(Prompt).where(Prompt.id.in_(set(prompt_ids))))}
+
+
 # --- rounds -----------------------------------------------------------------------------------
 
 

@@ -24,7 +24,10 @@ from schemas.therapists import (
     GrantPageSchema,
     GrantSchema,
     LinkCodeSchema,
+    TherapistCommitmentPageSchema,
     TherapistCouplePageSchema,
+    TherapistGrantPageSchema,
+    TherapistGrantQueryArgsSchema,
 )
 
 blp = Blueprint("therapists", __name__, url_prefix="/v1", description="Therapists")
@@ -64,7 +67,13 @@ class CoupleTherapist(PartnerView):
     @documents_errors(blp, 401, 403, 404)
     def delete(self, grant_id: uuid.UUID):
         """End a therapist's access at once"""
-        service.revoke(session=db_session(), couple=current_couple(), grant_id=grant_id, now=now())
+        service.revoke(
+            session=db_session(),
+            couple=current_couple(),
+            user=current_user(),
+            grant_id=grant_id,
+            now=now(),
+        )
 
 
 @blp.route("/couple/therapists/<uuid:grant_id>/approve")
@@ -114,6 +123,31 @@ class TherapistCouples(TherapistView):
     def get(self, args):
         """List the couples who gave you access"""
         return service.therapist_couples(session=db_session(), therapist=current_user(), **args)
+
+
+@blp.route("/therapist/grants")
+class TherapistGrants(TherapistView):
+    @blp.arguments(TherapistGrantQueryArgsSchema, location="query")
+    @blp.response(200, TherapistGrantPageSchema)
+    @documents_errors(blp, 401, 403)
+    def get(self, args):
+        """List your pending and active grants, with the partners' names"""
+        return service.therapist_grants(session=db_session(), therapist=current_user(), **args)
+
+
+@blp.route("/therapist/couples/<uuid:couple_id>/commitments")
+class TherapistCoupleCommitments(TherapistView):
+    @blp.arguments(PageQueryArgsSchema, location="query")
+    @blp.response(200, TherapistCommitmentPageSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def get(self, args, couple_id: uuid.UUID):
+        """List a couple's commitments with their figures (titles with content scope only)"""
+        return service.couple_commitments(
+            session=db_session(),
+            grant=couple_access(couple_id, "commitments.read"),
+            now=now(),
+            **args,
+        )
 
 
 @blp.route("/therapist/couples/<uuid:couple_id>/progress")

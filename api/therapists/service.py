@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from api.accounts import service as accounts_service
 from api.accounts.models import User
 from api.codes import add_with_fresh_code, normalize_code
+from api.commitments import service as commitments_service
 from api.db import get_in_couple
 from api.errors import Conflict, Forbidden, Gone, NotFound, Unprocessable
 from api.gratitude import service as gratitude_service
@@ -62,11 +63,48 @@ class TherapistCouple:
 
 
 @dataclass(frozen=True)
+class TherapistGrant:
+    """A grant as its therapist sees it: whose couple, and how far consent has got."""
+
+    id: uuid.UUID
+    couple_id: uuid.UUID
+    partners: list[dict[str, Any]]
+    scope: str
+    status: str
+    approvals: list[uuid.UUID]
+    created_at: datetime
+    activated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TherapistCommitment:
+    """A commitment with its figures; the title only where the couple shares content."""
+
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    title: str | None
+    days: list[str] | None
+    date: date | None
+    due_time: time
+    timezone: str
+    kept_rate_28d: float | None
+    current_streak: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class AssignmentView:
     id: uuid.UUID
     prompt: Any
     schedule: Any
     created_at: datetime
+    # The assignment's latest rounds (newest first) and who answered each.
+    completion: list[prompts_service.RoundCompletion]
+
+
+CONTENT_SCOPE = "summary_and_content"
+# How many of an assignment's latest rounds show whether it was done.
+COMPLETION_ROUNDS = 8
 
 
 # --- link codes and grants (the couple's side) -------------------------------------------------
@@ -86,6 +124,19 @@ def create_link_code(*, session: Session, therapist: User, now: datetime) -> Lin
     )
     session.commit()
     return link
+
+
+def active_link_codes(*, session: Session, therapist: User, now: datetime) -> list[LinkCode]:
+    """The therapist's codes that still work, newest first (a handful at most: each lasts 72
+    hours)."""
+    return list(
+        session.scalars(
+            select(LinkCode)
+            .where(LinkCode.therapist_id == therapist.id, LinkCode.expires_at > now)
+            .order_by(LinkCode.created_at.desc(), LinkCode.id.desc())
+            .limit(20)
+        )
+    )
 
 
 def _grant_view(session: Session, grant: Grant) -> GrantView:
@@ -194,14 +245,31 @@ def approve(
     if set(couple.member_ids()) <= {a.user_id for a in grant.approvals}:
         grant.status = "active"
         grant.activated_at = now
+        if grant.therapist_id is not None:
+            # No names on a therapist's lock screen: who the clients are stays in the workspace.
+            notifications_service.enqueue(
+                session=session,
+                recipient_id=grant.therapist_id,
+                couple_id=couple.id,
+                kind="therapist",
+                title=Message(N_("A couple gave you access")),
+                body=Message(N_("Both partners approved. Their progress is in your workspace.")),
+                data={"grant_id": str(grant.id), "couple_id": str(couple.id)},
+                dedupe_key=f"therapist_active:{grant.id}",
+                now=now,
+            )
     pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return _grant_view(session, grant)
 
 
-def _end_grants(session: Session, grants: list[Grant], now: datetime) -> None:
+def _end_grants(session: Session, grants: list[Grant], now: datetime) -> list[tuple[Grant, str]]:
+    """Ends the grants and stops their assignments (no commit); returns the grants that were
+    still live, each with the status it had."""
+    ended = []
     for grant in grants:
         if grant.status != "revoked":
+            ended.append((grant, grant.status))
             grant.status = "revoked"
             grant.revoked_at = now
     # The therapist's questions stop with their access; past rounds stay with the couple.
@@ -218,12 +286,92 @@ def _end_grants(session: Session, grants: list[Grant], now: datetime) -> None:
     # The couple's schedules changed (and its grants, for the therapist's own erasure too).
     for couple_id in {g.couple_id for g in grants}:
         pairing_service.bump_version(session=session, couple_id=couple_id)
+    return ended
 
 
-def revoke(*, session: Session, couple: Couple, grant_id: uuid.UUID, now: datetime) -> None:
-    """Either partner ends access at once; ending an ended grant is fine."""
+def _tell_therapist_access_ended(
+    session: Session, grant: Grant, *, title: Message, body: Message, now: datetime
+) -> None:
+    if grant.therapist_id is None:
+        return
+    notifications_service.enqueue(
+        session=session,
+        recipient_id=grant.therapist_id,
+        # Not tied to the couple: ending the couple cancels what is about it, and this is news
+        # for the therapist precisely because the couple ended.
+        couple_id=None,
+        kind="therapist",
+        title=title,
+        body=body,
+        data={"grant_id": str(grant.id), "couple_id": str(grant.couple_id)},
+        dedupe_key=f"therapist_ended:{grant.id}",
+        now=now,
+    )
+
+
+def revoke(
+    *, session: Session, couple: Couple, user: User, grant_id: uuid.UUID, now: datetime
+) -> None:
+    """Either partner ends access at once; ending an ended grant is fine. The therapist and
+    the other partner are told."""
     grant = _couple_grant(session, couple, grant_id)
-    _end_grants(session, [grant], now)
+    for ended, was in _end_grants(session, [grant], now):
+        active = was == "active"
+        _tell_therapist_access_ended(
+            session,
+            ended,
+            title=Message(N_("A couple ended your access"))
+            if active
+            else Message(N_("An invitation was withdrawn")),
+            body=Message(N_("Their progress is no longer shared with you."))
+            if active
+            else Message(N_("A couple withdrew their invitation before it was approved.")),
+            now=now,
+        )
+        partner_id = couple.partner_id_of(user.id)
+        if partner_id is None:
+            continue
+        therapist = (
+            accounts_service.find_user(session=session, user_id=ended.therapist_id)
+            if ended.therapist_id
+            else None
+        )
+        if therapist is None:
+            body = (
+                Message(
+                    N_("{name} ended the therapist's access. Nothing more is shared."),
+                    name=user.display_name,
+                )
+                if active
+                else Message(
+                    N_("{name} withdrew the invitation to the therapist."), name=user.display_name
+                )
+            )
+        elif active:
+            body = Message(
+                N_("{name} ended {therapist}'s access. Nothing more is shared."),
+                name=user.display_name,
+                therapist=therapist.display_name,
+            )
+        else:
+            body = Message(
+                N_("{name} withdrew the invitation to {therapist}."),
+                name=user.display_name,
+                therapist=therapist.display_name,
+            )
+        notifications_service.enqueue(
+            session=session,
+            recipient_id=partner_id,
+            couple_id=couple.id,
+            kind="therapist",
+            title=Message(N_("Therapist access ended"))
+            if active
+            else Message(N_("Therapist invitation withdrawn")),
+            body=body,
+            data={"grant_id": str(ended.id)},
+            dedupe_key=f"therapist_revoked:{ended.id}",
+            now=now,
+        )
     session.commit()
 
 
@@ -264,16 +412,25 @@ def access_log(
 
 
 def end_couple_grants(*, session: Session, couple_id: uuid.UUID, now: datetime) -> None:
-    """The couple ended: every grant ends with it (no commit)."""
+    """The couple ended (unpairing, or a partner's erasure): every grant ends with it, and
+    each therapist is told (no commit)."""
     grants = session.scalars(
         select(Grant).where(Grant.couple_id == couple_id, Grant.status != "revoked")
     ).all()
-    _end_grants(session, list(grants), now)
+    for ended, _ in _end_grants(session, list(grants), now):
+        _tell_therapist_access_ended(
+            session,
+            ended,
+            title=Message(N_("A couple's access ended")),
+            body=Message(N_("They are no longer paired on Steady, so nothing more is shared.")),
+            now=now,
+        )
 
 
 def erase_for_therapist(*, session: Session, user: User, now: datetime) -> None:
     """Part of account erasure for a therapist: their grants end and their assignment schedules
-    stop (no commit); link codes go with the account."""
+    stop (no commit); link codes go with the account. Nobody is notified: the therapist is
+    gone, and the couples see the grant ended in their list."""
     grants = session.scalars(select(Grant).where(Grant.therapist_id == user.id)).all()
     _end_grants(session, list(grants), now)
 
@@ -335,6 +492,29 @@ def check_access(
     return grant
 
 
+def _partners_of(
+    session: Session, couple_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """Each couple's partners as `{id, display_name, timezone}`, in the couple's order; a fixed
+    number of statements for any number of couples. An erased partner is left out."""
+    couples = pairing_service.couples_by_id(session=session, couple_ids=couple_ids)
+    members = accounts_service.users_by_id(
+        session=session, user_ids=[m for c in couples.values() for m in c.member_ids()]
+    )
+    return {
+        couple_id: [
+            {
+                "id": members[user_id].id,
+                "display_name": members[user_id].display_name,
+                "timezone": members[user_id].timezone,
+            }
+            for user_id in couple.member_ids()
+            if user_id in members
+        ]
+        for couple_id, couple in couples.items()
+    }
+
+
 def therapist_couples(
     *, session: Session, therapist: User, limit: int, cursor: Cursor | None
 ) -> Page[TherapistCouple]:
@@ -346,23 +526,89 @@ def therapist_couples(
         limit=limit,
         cursor=cursor,
     )
-    items = []
-    for grant in page.items:
-        couple = pairing_service.get_couple_by_id(session=session, couple_id=grant.couple_id)
-        members = accounts_service.users_by_id(session=session, user_ids=couple.member_ids())
-        items.append(
-            TherapistCouple(
-                id=couple.id,
-                partners=[
-                    {"id": members[user_id].id, "display_name": members[user_id].display_name}
-                    for user_id in couple.member_ids()
-                    if user_id in members
-                ],
-                scope=grant.scope,
-                since=grant.activated_at or grant.created_at,
-            )
+    partners = _partners_of(session, [grant.couple_id for grant in page.items])
+    items = [
+        TherapistCouple(
+            id=grant.couple_id,
+            partners=partners.get(grant.couple_id, []),
+            scope=grant.scope,
+            since=grant.activated_at or grant.created_at,
         )
+        for grant in page.items
+    ]
     return Page(items=items, next_cursor=page.next_cursor)
+
+
+def therapist_grants(
+    *,
+    session: Session,
+    therapist: User,
+    limit: int,
+    cursor: Cursor | None,
+    status: str | None = None,
+) -> Page[TherapistGrant]:
+    """The therapist's pending and active grants (or those of one status), newest first, with
+    the partners' names; ended grants are not listed."""
+    statuses = [status] if status else ["pending", "active"]
+    page = paginate(
+        session,
+        select(Grant).where(Grant.therapist_id == therapist.id, Grant.status.in_(statuses)),
+        at_column=Grant.created_at,
+        id_column=Grant.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    partners = _partners_of(session, [grant.couple_id for grant in page.items])
+    return Page(
+        items=[
+            TherapistGrant(
+                id=grant.id,
+                couple_id=grant.couple_id,
+                partners=partners.get(grant.couple_id, []),
+                scope=grant.scope,
+                status=grant.status,
+                approvals=[a.user_id for a in grant.approvals],
+                created_at=grant.created_at,
+                activated_at=grant.activated_at,
+            )
+            for grant in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+def grant_partners(*, session: Session, grant: Grant) -> list[dict[str, Any]]:
+    """The partners of the grant's couple as `{id, display_name, timezone}`."""
+    return _partners_of(session, [grant.couple_id]).get(grant.couple_id, [])
+
+
+def couple_commitments(
+    *, session: Session, grant: Grant, limit: int, cursor: Cursor | None, now: datetime
+) -> Page[TherapistCommitment]:
+    """Both partners' commitments with the figures the couple sees; a title is content, so
+    it shows only under the `summary_and_content` scope."""
+    page = commitments_service.list_couple_commitments(
+        session=session, couple_id=grant.couple_id, limit=limit, cursor=cursor, now=now
+    )
+    content = grant.scope == CONTENT_SCOPE
+    return Page(
+        items=[
+            TherapistCommitment(
+                id=c.id,
+                owner_id=c.owner_id,
+                title=c.title if content else None,
+                days=c.days,
+                date=c.date,
+                due_time=c.due_time,
+                timezone=c.timezone,
+                kept_rate_28d=c.kept_rate_28d,
+                current_streak=c.current_streak,
+                created_at=c.created_at,
+            )
+            for c in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
 
 
 def couple_progress(
@@ -432,18 +678,34 @@ def couple_gratitude(*, session: Session, grant: Grant, limit: int, cursor: Curs
     )
 
 
-def _assignment_view(session: Session, assignment: Assignment) -> AssignmentView:
-    prompt = (
-        prompts_service.get_prompt(session=session, prompt_id=assignment.prompt_id)
-        if assignment.prompt_id
-        else None
+def _assignment_views(session: Session, assignments: list[Assignment]) -> list[AssignmentView]:
+    """The assignments with their prompts, schedules and completion, in a fixed number of
+    statements however many there are."""
+    prompt_ids = [a.prompt_id for a in assignments if a.prompt_id]
+    prompts = prompts_service.prompts_by_id(session=session, prompt_ids=prompt_ids)
+    schedules = schedules_service.get_schedules(
+        session=session, schedule_ids=[a.schedule_id for a in assignments if a.schedule_id]
     )
-    schedule = schedules_service.get_schedules(
-        session=session, schedule_ids=[assignment.schedule_id] if assignment.schedule_id else []
-    ).get(assignment.schedule_id)
-    return AssignmentView(
-        id=assignment.id, prompt=prompt, schedule=schedule, created_at=assignment.created_at
-    )
+    completion: dict[uuid.UUID, list[prompts_service.RoundCompletion]] = {}
+    for couple_id in {a.couple_id for a in assignments}:
+        completion.update(
+            prompts_service.recent_rounds_of_prompts(
+                session=session,
+                couple_id=couple_id,
+                prompt_ids=[a.prompt_id for a in assignments if a.prompt_id],
+                per_prompt=COMPLETION_ROUNDS,
+            )
+        )
+    return [
+        AssignmentView(
+            id=a.id,
+            prompt=prompts.get(a.prompt_id) if a.prompt_id else None,
+            schedule=schedules.get(a.schedule_id) if a.schedule_id else None,
+            created_at=a.created_at,
+            completion=completion.get(a.prompt_id, []) if a.prompt_id else [],
+        )
+        for a in assignments
+    ]
 
 
 def create_assignment(
@@ -493,7 +755,9 @@ def create_assignment(
     session.add(assignment)
     pairing_service.bump_version(session=session, couple_id=grant.couple_id)
     session.commit()
-    return AssignmentView(id=assignment.id, prompt=prompt, schedule=schedule, created_at=now)
+    return AssignmentView(
+        id=assignment.id, prompt=prompt, schedule=schedule, created_at=now, completion=[]
+    )
 
 
 def _assignments_of(grant: Grant):
@@ -515,9 +779,7 @@ def list_assignments(
         limit=limit,
         cursor=cursor,
     )
-    return Page(
-        items=[_assignment_view(session, a) for a in page.items], next_cursor=page.next_cursor
-    )
+    return Page(items=_assignment_views(session, page.items), next_cursor=page.next_cursor)
 
 
 def delete_assignment(

@@ -1,7 +1,7 @@
 """locales: the library in every locale with categories; schedules' delivery and categories
 
 Revision ID: 0015
-Revises: 0018
+Revises: 0019
 Create Date: 2026-11-30 23:22:13.351393
 
 """
@@ -18,7 +18,7 @@ from api.prompts.library import sync_library
 
 # revision identifiers, used by Alembic.
 revision: str = '0015'
-down_revision: Union[str, Sequence[str], None] = '0018'
+down_revision: Union[str, Sequence[str], None] = '0019'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

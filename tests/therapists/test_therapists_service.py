@@ -171,7 +171,7 @@ def test_the_second_approval_makes_the_grant_active(session, paired, therapist, 
 def test_a_revoked_grant_cannot_be_approved(session, paired, therapist, clock):
     _, _, c = paired
     grant = add(session, paired, therapist, clock)
-    service.revoke(session=session, couple=c, grant_id=grant.id, now=clock())
+    service.revoke(session=session, couple=c, user=paired[0].user, grant_id=grant.id, now=clock())
     with pytest.raises(Conflict) as ended:
         approve(session, paired, clock, grant.id)
     assert ended.value.reason == "grant_revoked"
@@ -183,7 +183,13 @@ def test_another_couples_grant_is_not_found(factory, session, paired, therapist,
     with pytest.raises(NotFound):
         approve(session, outsider, clock, grant.id, who=outsider[1])
     with pytest.raises(NotFound):
-        service.revoke(session=session, couple=outsider[2], grant_id=grant.id, now=clock())
+        service.revoke(
+            session=session,
+            couple=outsider[2],
+            user=outsider[0].user,
+            grant_id=grant.id,
+            now=clock(),
+        )
     session.rollback()
     assert session.get(Grant, grant.id).status == "pending"
 
@@ -205,7 +211,7 @@ def test_revoking_ends_access_and_stops_the_therapists_schedules(session, paired
         now=clock(),
     )
     clock.advance(hours=1)
-    service.revoke(session=session, couple=c, grant_id=grant.id, now=clock())
+    service.revoke(session=session, couple=c, user=paired[0].user, grant_id=grant.id, now=clock())
     ended = service.get_grant(session=session, couple=c, grant_id=grant.id)
     assert (ended.status, ended.revoked_at) == ("revoked", clock())
     assert schedule_ids(session) == {couples_own.id}
@@ -215,7 +221,7 @@ def test_revoking_ends_access_and_stops_the_therapists_schedules(session, paired
         check(session, therapist, c.id, clock)
     # Revoking an ended grant is fine and keeps when it ended; the therapist can be added anew.
     clock.advance(hours=1)
-    service.revoke(session=session, couple=c, grant_id=grant.id, now=clock())
+    service.revoke(session=session, couple=c, user=paired[0].user, grant_id=grant.id, now=clock())
     assert service.get_grant(session=session, couple=c, grant_id=grant.id).revoked_at == (
         clock() - timedelta(hours=1)
     )
@@ -283,8 +289,8 @@ def test_therapist_couples_lists_only_active_grants(factory, session, paired, th
     [listed] = page.items
     assert (listed.id, listed.scope, listed.since) == (c.id, "summary_and_content", clock())
     assert listed.partners == [
-        {"id": first.user.id, "display_name": first.user.display_name},
-        {"id": second.user.id, "display_name": second.user.display_name},
+        {"id": u.id, "display_name": u.display_name, "timezone": u.timezone}
+        for u in (first.user, second.user)
     ]
 
 
@@ -419,7 +425,7 @@ def test_erasing_a_therapist_ends_their_grants_everywhere(
 def test_export_grants_holds_every_grant_oldest_first(factory, session, paired, therapist, clock):
     first, second, c = paired
     old = add(session, paired, therapist, clock)
-    service.revoke(session=session, couple=c, grant_id=old.id, now=clock())
+    service.revoke(session=session, couple=c, user=paired[0].user, grant_id=old.id, now=clock())
     clock.advance(hours=1)
     new = active_grant(session, paired, therapist, clock, scope="summary_and_content")
     add(session, another_couple(factory, session), therapist, clock)  # another couple's

@@ -1,0 +1,1 @@
+"""The therapist workspace: server-rendered pages under /therapist on the API's services."""
