@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint openapi migrate venv worker bench-dispatch
+.PHONY: run test lint openapi migrate venv worker bench-dispatch messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ lint: venv
 
 openapi: venv
 	$(BIN)/flask --app wsgi openapi print --format=yaml > openapi.yaml
+
+# The message catalogues: extract every msgid from the code into the template, then merge it
+# into each locale's .po (new msgids arrive untranslated; the tests say which). See README.
+messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k plural:1,2 --no-location --sort-output \
+		--add-comments=TRANSLATORS: --project=Steady --copyright-holder=Steady -o api/translations/messages.pot .
+	$(BIN)/pybabel update -i api/translations/messages.pot -d api/translations --no-fuzzy-matching \
+		--ignore-obsolete
 
 worker: migrate
 	$(BIN)/flask --app wsgi worker

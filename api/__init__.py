@@ -84,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from api.gratitude.routes import blp as gratitude_blp
     from api.home.routes import blp as home_blp
     from api.journal.routes import blp as journal_blp
+    from api.locales.routes import blp as locales_blp
     from api.notifications.routes import blp as notifications_blp
     from api.ops.routes import blp as ops_blp
     from api.pairing.routes import blp as pairing_blp
@@ -96,6 +97,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ops_blp,
         auth_blp,
         accounts_blp,
+        locales_blp,
         notifications_blp,
         pairing_blp,
         prompts_blp,

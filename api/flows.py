@@ -56,6 +56,32 @@ def unpair(*, session: Session, user: User, now: datetime) -> None:
     session.commit()
 
 
+# --- the profile -------------------------------------------------------------------------------
+
+
+def update_profile(
+    *,
+    session: Session,
+    user: User,
+    now: datetime,
+    display_name: str | None = None,
+    timezone: str | None = None,
+    locale: str | None = None,
+) -> User:
+    """Changes the caller's name, zone or locale. A partner asked in their own zone follows
+    it: the couple's `each_local` schedules are recomputed in the same transaction."""
+    moved = timezone is not None and timezone != user.timezone
+    accounts_service.apply_profile(
+        user=user, display_name=display_name, timezone=timezone, locale=locale
+    )
+    couple = pairing_service.find_active_couple(session=session, user_id=user.id) if moved else None
+    if couple is not None:
+        session.flush()  # the schedules read the partners' zones, this one's new one included
+        schedules_service.follow_member_zones(session=session, couple=couple, now=now)
+    session.commit()
+    return user
+
+
 # --- erasure ----------------------------------------------------------------------------------
 
 
@@ -140,9 +166,7 @@ def export_data(*, session: Session, user: User) -> UserExport:
     """Everything the user wrote or that is about them, without secrets or token hashes."""
     return UserExport(
         user=user,
-        notification_settings=notifications_service.get_settings(
-            session=session, user_id=user.id
-        ),
+        notification_settings=notifications_service.get_settings(session=session, user_id=user.id),
         sessions=auth_service.export_sessions(session=session, user=user),
         devices=accounts_service.user_devices(session=session, user=user),
         notifications=notifications_service.export_inbox(session=session, user=user),

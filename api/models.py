@@ -10,7 +10,7 @@ from api.idempotency.models import IdempotencyRecord
 from api.journal.models import JournalEntry, JournalFeeling
 from api.notifications.models import Notification, NotificationSettings
 from api.pairing.models import Couple, CoupleMember, Invite
-from api.prompts.models import Answer, Prompt, Round, Schedule
+from api.prompts.models import Answer, Prompt, PromptTranslation, Round, Schedule
 from api.reassurance.models import CoupleSettings, ReassuranceAnswer, ReassuranceRequest
 from api.therapists.models import AccessLogEntry, Assignment, Grant, GrantApproval, LinkCode
 from api.web.models import WebSession
@@ -35,6 +35,7 @@ __all__ = [
     "Answer",
     "GratitudeNote",
     "Prompt",
+    "PromptTranslation",
     "Round",
     "Schedule",
     "AuthSession",

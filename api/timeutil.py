@@ -10,12 +10,20 @@ Conventions, as cron behaves:
 - a schedule fires at most once per local date. When a transition swallows the rest of a date
   (Pacific/Apia skipped 2011-12-30 entirely), that date has no firing: the gap's end belongs to
   the next date, which fires on its own.
+
+A joint firing asks several people the same question at the same wall time, each in their own
+zone (a couple's `each_local` schedule). It belongs to one calendar date: each zone's instant
+shows `at` on that date there, and the firing happens at the first of them. For a couple nine
+hours apart (Berlin and Los Angeles), Monday's firing is 20:00 Monday in Berlin and 20:00 Monday
+in Los Angeles (05:00 Tuesday in Berlin): the date is the one the earlier person is living when
+it starts, and the day filter is checked against it, so "Mondays" means each one's own Monday.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -102,6 +110,105 @@ def latest_fire_at_or_before(
         if fired is not None and fired <= until:
             return fired
     raise ValueError(f"no firing within {_SEARCH_DAYS} days before {until.isoformat()}")
+
+
+class JointFiring(NamedTuple):
+    """One firing asked in several zones: its local date, and per zone (in the order given) the
+    instant `at` shows there on that date, or None where the date has no such instant."""
+
+    day: date
+    instants: tuple[datetime | None, ...]
+
+    @property
+    def at(self) -> datetime:
+        """When the firing happens: the first of its instants."""
+        return min(instant for instant in self.instants if instant is not None)
+
+
+# Local dates in two zones differ by at most two (UTC+14 and UTC-12 at their extremes), so a
+# candidate found within the scan is compared with this many dates beyond it.
+_ZONE_SPREAD_DAYS = 3
+
+
+def joint_firing(
+    day: date, *, at: time, zones: Sequence[ZoneInfo], days: frozenset[int] | None
+) -> JointFiring | None:
+    """The firing that belongs to local `day`, if the schedule has one on it in any zone."""
+    if days is not None and day.weekday() not in days:
+        return None
+    instants = tuple(_firing(day, at, tz, None) for tz in zones)
+    if all(instant is None for instant in instants):
+        return None
+    return JointFiring(day, instants)
+
+
+def next_joint_firing(
+    *, after: datetime, at: time, zones: Sequence[ZoneInfo], days: frozenset[int] | None
+) -> JointFiring:
+    """The joint firing that happens first strictly after `after`.
+
+    With one zone (or several with the same rules) it is `next_fire_at`.
+    """
+    _require_joint(after, at, zones, days)
+    start = min(local_date(after, tz) for tz in zones) - _ONE_DAY
+    return _closest(
+        (
+            joint_firing(start + offset * _ONE_DAY, at=at, zones=zones, days=days)
+            for offset in range(_SEARCH_DAYS + _ZONE_SPREAD_DAYS)
+        ),
+        keep=lambda firing: firing.at > after,
+        better=lambda firing, best: firing.at < best.at,
+        what=f"after {after.isoformat()}",
+    )
+
+
+def latest_joint_firing_at_or_before(
+    *, until: datetime, at: time, zones: Sequence[ZoneInfo], days: frozenset[int] | None
+) -> JointFiring:
+    """The joint firing that happened last at or before `until` (one catch-up after downtime,
+    as `latest_fire_at_or_before`)."""
+    _require_joint(until, at, zones, days)
+    start = max(local_date(until, tz) for tz in zones) + _ONE_DAY
+    return _closest(
+        (
+            joint_firing(start - offset * _ONE_DAY, at=at, zones=zones, days=days)
+            for offset in range(_SEARCH_DAYS + _ZONE_SPREAD_DAYS)
+        ),
+        keep=lambda firing: firing.at <= until,
+        better=lambda firing, best: firing.at > best.at,
+        what=f"before {until.isoformat()}",
+    )
+
+
+def _closest(candidates, *, keep, better, what: str) -> JointFiring:
+    """The best kept firing among the first one kept and the few dates after it in the scan:
+    zones far apart can put a neighbouring date's first instant on the other side."""
+    best: JointFiring | None = None
+    remaining = None
+    for firing in candidates:
+        if remaining is not None:
+            remaining -= 1
+            if remaining < 0:
+                break
+        if firing is None or not keep(firing):
+            continue
+        if best is None:
+            best, remaining = firing, _ZONE_SPREAD_DAYS
+        elif better(firing, best):
+            best = firing
+    if best is None:
+        raise ValueError(f"no firing within {_SEARCH_DAYS} days {what}")
+    return best
+
+
+def _require_joint(
+    instant: datetime, at: time, zones: Sequence[ZoneInfo], days: frozenset[int] | None
+) -> None:
+    _require_aware(instant, "instant")
+    _require_naive_time(at, "at")
+    _require_days(days, allow_empty=False)
+    if not zones:
+        raise ValueError("a joint firing needs at least one zone")
 
 
 def due_dates(*, start: date, end: date, days: frozenset[int] | None) -> Iterator[date]:

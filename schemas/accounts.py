@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.accounts.models import PLATFORMS
+from api.i18n import SUPPORTED
 from api.web.models import END_REASONS
 from schemas.agreements import ExportAgreementSchema
 from schemas.commitments import ExportCommitmentSchema
@@ -30,6 +31,14 @@ class UserSchema(ResponseSchema):
     role = fields.String(dump_only=True)
     timezone = fields.String(dump_only=True)
     locale = fields.String(dump_only=True)
+    effective_locale = fields.String(
+        dump_only=True,
+        metadata={
+            "enum": list(SUPPORTED),
+            "description": "The supported locale Steady writes to you in, resolved from "
+            "`locale` (es-MX → es, pt → pt-BR, anything unknown → en)",
+        },
+    )
     created_at = Instant(dump_only=True)
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.prompts.models import PROMPT_KINDS, SOURCES
+from api.i18n import SUPPORTED
+from api.prompts.library import CATEGORIES
+from api.prompts.models import DELIVERIES, PROMPT_KINDS, SOURCES
 from api.timeutil import WEEKDAYS
 from schemas.common import (
     LOCAL_TIME_DOC,
@@ -19,7 +21,22 @@ from schemas.common import (
 )
 
 Kind = lambda **kw: fields.String(validate=validate.OneOf(PROMPT_KINDS), **kw)  # noqa: E731
+Category = lambda **kw: fields.String(validate=validate.OneOf(CATEGORIES), **kw)  # noqa: E731
+DELIVERY_DOC = {
+    "enum": list(DELIVERIES),
+    "description": "each_local: each partner at `time` in their own zone (the round exists from "
+    "the first of the two instants; the other partner's notification waits until theirs); "
+    "together: both at `time` in `timezone`.",
+}
+Delivery = lambda **kw: fields.String(  # noqa: E731
+    validate=validate.OneOf(DELIVERIES), metadata=DELIVERY_DOC, **kw
+)
 TIME_DOC = {**LOCAL_TIME_DOC, "example": "20:00"}
+PROMPT_LOCALE_DOC = {
+    "enum": [*SUPPORTED, None],
+    "description": "The language of `text`: a library prompt is shown in the viewer's locale; "
+    "the couple's and therapists' prompts are shown as written (null: not known).",
+}
 
 
 class Days(fields.List):
@@ -39,11 +56,35 @@ class Days(fields.List):
             raise ma.ValidationError("Days must be distinct.")
 
 
+class Categories(fields.List):
+    """Distinct library categories; omitted or null = all of them; [] is refused."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            Category(),
+            validate=[validate.Length(min=1, max=len(CATEGORIES)), self._distinct],
+            allow_none=True,
+            metadata={"description": "Rotate only through library prompts of these categories"},
+            **kwargs,
+        )
+
+    @staticmethod
+    def _distinct(value):
+        if len(set(value)) != len(value):
+            raise ma.ValidationError("Categories must be distinct.")
+
+
 class PromptSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     kind = fields.String(dump_only=True, metadata={"enum": list(PROMPT_KINDS)})
     text = fields.String(dump_only=True)
     source = fields.String(dump_only=True, metadata={"enum": list(SOURCES)})
+    category = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"enum": [*CATEGORIES, None], "description": "Library prompts only"},
+    )
+    locale = fields.String(dump_only=True, allow_none=True, metadata=PROMPT_LOCALE_DOC)
 
 
 class PromptCreateSchema(StrictSchema):
@@ -53,6 +94,7 @@ class PromptCreateSchema(StrictSchema):
 
 class PromptQueryArgsSchema(StrictSchema):
     kind = Kind()
+    category = Category(metadata={"description": "Only library prompts of this category"})
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = OffsetCursorField(load_default=None, metadata={"maxLength": MAX_CURSOR_LENGTH})
 
@@ -66,9 +108,13 @@ class ScheduleSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     kind = fields.String(dump_only=True)
     prompt_id = fields.UUID(dump_only=True, allow_none=True)
+    categories = fields.List(
+        fields.String(metadata={"enum": list(CATEGORIES)}), dump_only=True, allow_none=True
+    )
     days = fields.List(fields.String(), dump_only=True, allow_none=True)
     time = LocalTime(dump_only=True, metadata=TIME_DOC)
     timezone = fields.String(dump_only=True)
+    delivery = Delivery(dump_only=True)
     active = fields.Boolean(dump_only=True)
     next_fire_at = Instant(dump_only=True, allow_none=True)
     created_at = Instant(dump_only=True)
@@ -77,18 +123,22 @@ class ScheduleSchema(ResponseSchema):
 class ScheduleCreateSchema(StrictSchema):
     kind = Kind(required=True)
     prompt_id = fields.UUID(allow_none=True, load_default=None)
+    categories = Categories(load_default=None)
     days = Days(load_default=None)
     time = LocalTime(required=True, metadata=TIME_DOC)
     timezone = Timezone(allow_none=True, load_default=None)
+    delivery = Delivery(load_default="each_local")
     active = fields.Boolean(load_default=True)
 
 
 class ScheduleUpdateSchema(StrictSchema):
     kind = Kind()
     prompt_id = fields.UUID(allow_none=True)
+    categories = Categories()
     days = Days()
     time = LocalTime(metadata=TIME_DOC)
     timezone = Timezone()
+    delivery = Delivery()
     active = fields.Boolean()
 
 
@@ -106,6 +156,7 @@ class AnswerSchema(ResponseSchema):
 class RoundPromptSchema(ResponseSchema):
     id = fields.UUID(dump_only=True, allow_none=True)
     text = fields.String(dump_only=True)
+    locale = fields.String(dump_only=True, allow_none=True, metadata=PROMPT_LOCALE_DOC)
 
 
 class RoundSchema(ResponseSchema):

@@ -15,7 +15,7 @@ from schemas.common import (
     Timezone,
 )
 from schemas.gratitude import GratitudeSchema
-from schemas.prompts import TIME_DOC, Days, PromptSchema, ScheduleSchema
+from schemas.prompts import PROMPT_LOCALE_DOC, TIME_DOC, Days, PromptSchema, ScheduleSchema
 
 
 class LinkCodeSchema(ResponseSchema):
@@ -86,6 +86,7 @@ class ContentAnswerSchema(ResponseSchema):
 class ContentPromptSchema(ResponseSchema):
     id = fields.UUID(dump_only=True, allow_none=True)
     text = fields.String(dump_only=True)
+    locale = fields.String(dump_only=True, allow_none=True, metadata=PROMPT_LOCALE_DOC)
 
 
 class ContentRoundSchema(ResponseSchema):

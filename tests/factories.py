@@ -60,6 +60,7 @@ class Factory:
         email: str | None = None,
         display_name: str | None = None,
         timezone: str = "Europe/Paris",
+        locale: str = "en",
     ) -> User:
         self.session.commit()  # start from a fresh snapshot: the app may have written since
         n = next(_counter)
@@ -70,6 +71,7 @@ class Factory:
             display_name=display_name or f"User {n}",
             role=role,
             timezone=timezone,
+            locale=locale,
             created_at=self.clock(),
         )
         self.session.add(user)

@@ -18,3 +18,17 @@ def assert_invalid_fields(response, *fields: str, location: str = "json") -> dic
     for name in fields:
         assert name in named, (name, named)
     return body
+
+
+def all_prompts(client, actor, query=""):
+    """Every page of `GET /v1/prompts?{query}` (the library alone is longer than a page)."""
+    items, cursor = [], None
+    while True:
+        url = f"/v1/prompts?limit=100&{query}" + (f"&cursor={cursor}" if cursor else "")
+        response = client.get(url, headers=actor.headers)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return items

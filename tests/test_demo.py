@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from api import create_app
 from api.accounts.models import User
 from api.demo import DEMO_EMAILS, MAYA_EMAIL, SAM_EMAIL, THERAPIST_EMAIL, demo_command
-from api.models import Base
 from api.notifications.models import Notification
 from api.web.series import SERIES
+from tests.conftest import empty_tables
 
 
 def run_demo(app, *args: str):
@@ -210,12 +210,7 @@ def test_a_given_password_is_used(app, client):
 
 def test_the_same_seed_writes_the_same_history(app, engine):
     first = run_demo(app, "--weeks", "2", "--seed", "3")
-    with engine.begin() as conn:  # as the autouse fixture does between tests
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name == "prompts":
-                conn.execute(table.delete().where(table.c.source != "library"))
-            else:
-                conn.execute(table.delete())
+    empty_tables(engine)  # as the autouse fixture does between tests
     second = run_demo(app, "--weeks", "2", "--seed", "3")
 
     # The first line sums up the history: same counts of everything, whatever the ids.

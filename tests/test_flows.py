@@ -20,6 +20,7 @@ from api.commitments.models import Commitment, CommitmentCheck
 from api.errors import NotFound
 from api.gratitude import service as gratitude_service
 from api.gratitude.models import GratitudeNote
+from api.i18n import Verbatim
 from api.idempotency import service as idempotency_service
 from api.idempotency.models import IdempotencyRecord
 from api.notifications import service as notifications_service
@@ -201,8 +202,8 @@ def test_unpair_ends_everything_that_belongs_to_the_couple(factory, session, pai
         session=session,
         recipient_id=first.user.id,
         kind="pairing",
-        title="Not about the couple",
-        body="b",
+        title=Verbatim("Not about the couple"),
+        body=Verbatim("b"),
         now=clock(),
     )
     session.commit()

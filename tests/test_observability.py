@@ -9,6 +9,7 @@ import pytest
 
 from api import create_app
 from api.db import get_engine, make_session_factory
+from api.i18n import Verbatim
 from api.notifications import service as notifications_service
 from api.notifications.push import LogSender
 from api.observability import JsonFormatter
@@ -88,8 +89,8 @@ def test_worker_passes_are_logged_with_their_counts(database_url, factory, clock
         session=factory.session,
         recipient_id=user.id,
         kind="pairing",
-        title="t",
-        body="b",
+        title=Verbatim("t"),
+        body=Verbatim("b"),
         now=clock(),
     )
     factory.session.commit()
@@ -114,8 +115,8 @@ def test_metrics_after_requests_and_a_worker_pass(client, factory, database_url,
         session=factory.session,
         recipient_id=actor.user.id,
         kind="pairing",
-        title="t",
-        body="b",
+        title=Verbatim("t"),
+        body=Verbatim("b"),
         now=clock(),
     )
     factory.session.commit()

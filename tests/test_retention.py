@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from api.db import get_engine, make_session_factory
+from api.i18n import Verbatim
 from api.idempotency import service as idempotency_service
 from api.idempotency.models import IdempotencyRecord
 from api.notifications import service as notifications_service
@@ -34,8 +35,8 @@ def seed(factory, clock):
             session=session,
             recipient_id=user.id,
             kind="pairing",
-            title="t",
-            body="b",
+            title=Verbatim("t"),
+            body=Verbatim("b"),
             now=clock(),
             dedupe_key=status,
         )

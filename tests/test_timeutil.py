@@ -16,10 +16,13 @@ from api.timeutil import (
     due_dates,
     end_of_local_day,
     in_window,
+    joint_firing,
     latest_fire_at_or_before,
+    latest_joint_firing_at_or_before,
     local_date,
     local_instant,
     next_fire_at,
+    next_joint_firing,
     weekday_numbers,
 )
 
@@ -503,3 +506,162 @@ def test_local_day_and_quiet_window_boundaries(schedule, start, end):
 
 def in_quiet_hours(t: time, start: time, end: time) -> bool:
     return start <= t < end if start < end else (t >= start or t < end)
+
+
+# --- joint firings: each partner at the same wall time in their own zone ------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+TOKYO = ZoneInfo("Asia/Tokyo")
+LONDON = ZoneInfo("Europe/London")
+# Zones that keep one offset all year (in the years generated): paired with a zone around its
+# change, only one of the two partners changes clocks.
+STEADY_ZONES = ["UTC", "Asia/Tokyo", "Asia/Kolkata", "America/Phoenix", "Asia/Kathmandu"]
+
+
+def test_a_couple_nine_hours_apart_is_asked_at_each_ones_evening():
+    # Monday 23 November 2026: 20:00 in Berlin is 19:00Z; 20:00 in Los Angeles is 04:00Z on
+    # Tuesday. Monday's firing is both Mondays, and happens at the first of them.
+    firing = next_joint_firing(
+        after=utc(2026, 11, 23, 12), at=time(20), zones=[BERLIN, LOS_ANGELES], days=EVERY_DAY
+    )
+    assert firing.day == date(2026, 11, 23)
+    assert firing.instants == (utc(2026, 11, 23, 19), utc(2026, 11, 24, 4))
+    assert firing.at == utc(2026, 11, 23, 19)
+    # Between the two instants, the next firing is Tuesday's, not a second Monday.
+    following = next_joint_firing(
+        after=firing.at, at=time(20), zones=[BERLIN, LOS_ANGELES], days=EVERY_DAY
+    )
+    assert following.day == date(2026, 11, 24)
+    assert following.instants == (utc(2026, 11, 24, 19), utc(2026, 11, 25, 4))
+
+
+@pytest.mark.parametrize(
+    ("zones", "start", "end"),
+    [
+        # The US changes on 14 March 2027 and Europe on 28 March: for two weeks only Los
+        # Angeles has moved, and the couple is eight hours apart.
+        ((BERLIN, LOS_ANGELES), date(2027, 3, 10), date(2027, 4, 2)),
+        # Tokyo never changes: London moves alone, from nine hours behind to eight.
+        ((TOKYO, LONDON), date(2027, 3, 24), date(2027, 4, 2)),
+        # And back in autumn (Europe on 31 October, the US on 7 November 2027).
+        ((BERLIN, LOS_ANGELES), date(2027, 10, 27), date(2027, 11, 10)),
+    ],
+)
+def test_across_a_change_in_one_zone_each_is_asked_at_20_00_every_day(zones, start, end):
+    firing = next_joint_firing(
+        after=local_instant(start, time(0), zones[0]), at=time(20), zones=zones, days=EVERY_DAY
+    )
+    day = start
+    while day <= end:
+        assert firing.day == day
+        for tz, instant in zip(zones, firing.instants, strict=True):
+            assert wall(instant, tz) == datetime.combine(day, time(20))
+        assert firing.at == min(firing.instants)
+        firing = next_joint_firing(after=firing.at, at=time(20), zones=zones, days=EVERY_DAY)
+        day += timedelta(days=1)
+
+
+def test_a_weekday_filter_means_each_ones_own_weekday():
+    # Mondays only: Berlin's Monday 20:00 and Los Angeles's Monday 20:00 (Tuesday in Berlin).
+    firing = next_joint_firing(
+        after=utc(2026, 11, 24, 0), at=time(20), zones=[BERLIN, LOS_ANGELES], days=frozenset({MON})
+    )
+    assert firing.day == date(2026, 11, 30)
+    assert [
+        wall(i, tz).strftime("%a %H:%M")
+        for i, tz in zip(firing.instants, [BERLIN, LOS_ANGELES], strict=True)
+    ] == ["Mon 20:00", "Mon 20:00"]
+    # Latest at or before a moment between the two Monday instants: that same firing.
+    latest = latest_joint_firing_at_or_before(
+        until=utc(2026, 11, 30, 23), at=time(20), zones=[BERLIN, LOS_ANGELES], days=frozenset({MON})
+    )
+    assert latest == firing
+
+
+def test_a_date_a_zone_skips_is_asked_in_the_other_zone_only():
+    # Apia skipped 30 December 2011; Los Angeles lived it.
+    firing = joint_firing(date(2011, 12, 30), at=time(20), zones=[APIA, LOS_ANGELES], days=None)
+    assert firing.instants[0] is None
+    assert wall(firing.instants[1], LOS_ANGELES) == datetime(2011, 12, 30, 20)
+    assert firing.at == firing.instants[1]
+
+
+def test_joint_firings_refuse_what_single_ones_refuse():
+    with pytest.raises(ValueError):
+        next_joint_firing(after=utc(2026, 1, 1), at=time(20), zones=[], days=None)
+    with pytest.raises(ValueError):
+        next_joint_firing(after=datetime(2026, 1, 1), at=time(20), zones=[PARIS], days=None)
+    with pytest.raises(ValueError):
+        next_joint_firing(after=utc(2026, 1, 1), at=time(20), zones=[PARIS], days=frozenset())
+
+
+@st.composite
+def joint_schedules(draw):
+    """Two zones, a wall time, a day filter and a start, often right around one zone's offset
+    change; the other zone is sometimes one that never changes, sometimes the same zone."""
+    tz, at, days, start = draw(schedules())
+    other = ZoneInfo(draw(st.sampled_from(STEADY_ZONES) | st.sampled_from(ZONES) | st.just(tz.key)))
+    zones = [tz, other] if draw(st.booleans()) else [other, tz]
+    return zones, at, days, start
+
+
+def expected_instants(day: date, at: time, zones) -> tuple[datetime | None, ...]:
+    """Each zone's own firing on `day`, from the single-zone rules."""
+    return tuple(fires_on(day, at, tz) for tz in zones)
+
+
+@PROPERTY
+@given(joint_schedules())
+def test_next_joint_firing_properties(schedule):
+    zones, at, days, after = schedule
+    found = []
+    cursor = after
+    for _ in range(5):
+        firing = next_joint_firing(after=cursor, at=at, zones=zones, days=days)
+        found.append(firing)
+        cursor = firing.at
+    assert found[0].at > after
+    assert [f.at for f in found] == sorted({f.at for f in found})
+    assert len({f.day for f in found}) == len(found), "a date fires once"
+    for firing in found:
+        assert is_due(firing.day, days)
+        # Each partner at `at` on that date in their own zone, DST or not.
+        assert firing.instants == expected_instants(firing.day, at, zones)
+        for tz, instant in zip(zones, firing.instants, strict=True):
+            if instant is not None:
+                assert local_date(instant, tz) == firing.day
+                assert_shows_at(instant, at, tz)
+        assert firing.at == min(i for i in firing.instants if i is not None)
+
+    # Nothing skipped: every due date whose first instant falls in the span fires, in order.
+    first_day = min(local_date(after, tz) for tz in zones) - timedelta(days=3)
+    last_day = max(local_date(found[-1].at, tz) for tz in zones) + timedelta(days=3)
+    expected = []
+    for offset in range((last_day - first_day).days + 1):
+        day = first_day + timedelta(days=offset)
+        instants = [i for i in expected_instants(day, at, zones) if i is not None]
+        if is_due(day, days) and instants and after < min(instants) <= found[-1].at:
+            expected.append(min(instants))
+    assert sorted(expected) == [f.at for f in found]
+
+
+@PROPERTY
+@given(joint_schedules())
+def test_latest_joint_firing_properties(schedule):
+    zones, at, days, until = schedule
+    latest = latest_joint_firing_at_or_before(until=until, at=at, zones=zones, days=days)
+    assert latest.at <= until
+    assert next_joint_firing(after=latest.at, at=at, zones=zones, days=days).at > until
+    assert next_joint_firing(after=latest.at - TICK, at=at, zones=zones, days=days) == latest
+
+
+@PROPERTY
+@given(schedules())
+def test_one_zone_fires_as_a_single_schedule(schedule):
+    tz, at, days, after = schedule
+    firing = next_joint_firing(after=after, at=at, zones=[tz], days=days)
+    assert firing.instants == (firing.at,)
+    assert firing.at == next_fire_at(after=after, at=at, tz=tz, days=days)
+    latest = latest_joint_firing_at_or_before(until=after, at=at, zones=[tz], days=days)
+    assert latest.at == latest_fire_at_or_before(until=after, at=at, tz=tz, days=days)

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UUIDPrimaryKey, utcnow
+from api.i18n import effective_locale
 
 ROLES = ("partner", "therapist")
 PLATFORMS = ("ios", "android", "web")
@@ -22,8 +23,14 @@ class User(UUIDPrimaryKey, Base):
     display_name: Mapped[str] = mapped_column(String(80))
     role: Mapped[str] = mapped_column(String(16), default="partner")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Any BCP 47 tag the app sends; what Steady writes in is `effective_locale`.
     locale: Mapped[str] = mapped_column(String(35), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def effective_locale(self) -> str:
+        """The supported locale that best serves `locale`."""
+        return effective_locale(self.locale)
 
 
 class Device(UUIDPrimaryKey, Base):

@@ -34,7 +34,7 @@ class Me(View):
     @documents_errors(blp, 400, 401, 413)
     def patch(self, data):
         """Change your name, time zone or locale"""
-        return service.update_profile(session=db_session(), user=current_user(), **data)
+        return flows.update_profile(session=db_session(), user=current_user(), now=now(), **data)
 
     @blp.response(204)
     @documents_errors(blp, 401)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.accounts.models import Device, User
 from api.auth.tokens import hash_token
 from api.errors import NotFound
+from api.i18n import effective_locale
 from api.pagination import Cursor, Page, paginate
 
 # --- users ------------------------------------------------------------------------------------
@@ -48,6 +49,13 @@ def display_names(*, session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.U
         rows = session.execute(select(User.id, User.display_name).where(User.id.in_(missing)))
         names.update({user_id: name for user_id, name in rows})
     return names
+
+
+def effective_locale_of(*, session: Session, user_id: uuid.UUID) -> str:
+    """The supported locale a user reads in: no statement when the user is already loaded
+    (a request's caller and partner are), one otherwise; English for a user who is gone."""
+    user = session.get(User, user_id)
+    return effective_locale(user.locale if user is not None else None)
 
 
 def find_by_email(*, session: Session, email: str) -> User | None:
@@ -102,6 +110,23 @@ def link_firebase(*, session: Session, user: User, uid: str) -> User:
     return user
 
 
+def apply_profile(
+    *,
+    user: User,
+    display_name: str | None = None,
+    timezone: str | None = None,
+    locale: str | None = None,
+) -> None:
+    """Changes what is given of the profile (no commit: `api.flows.update_profile` commits it
+    with what follows a new time zone)."""
+    if display_name is not None:
+        user.display_name = display_name
+    if timezone is not None:
+        user.timezone = timezone
+    if locale is not None:
+        user.locale = locale
+
+
 def update_profile(
     *,
     session: Session,
@@ -110,12 +135,7 @@ def update_profile(
     timezone: str | None = None,
     locale: str | None = None,
 ) -> User:
-    if display_name is not None:
-        user.display_name = display_name
-    if timezone is not None:
-        user.timezone = timezone
-    if locale is not None:
-        user.locale = locale
+    apply_profile(user=user, display_name=display_name, timezone=timezone, locale=locale)
     session.commit()
     return user
 
@@ -177,9 +197,7 @@ def remove_device(*, session: Session, user: User, device_id: uuid.UUID) -> None
     session.commit()
 
 
-def devices_for(
-    *, session: Session, user_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[Device]]:
+def devices_for(*, session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Device]]:
     """Every device of these users, in one query (the push worker's recipients)."""
     devices: dict[uuid.UUID, list[Device]] = defaultdict(list)
     if user_ids:
@@ -197,9 +215,7 @@ def remove_devices(*, session: Session, device_ids: set[uuid.UUID]) -> None:
 def user_devices(*, session: Session, user: User) -> list[Device]:
     """The user's devices, oldest first, for their export."""
     return list(
-        session.scalars(
-            select(Device).where(Device.user_id == user.id).order_by(Device.created_at)
-        )
+        session.scalars(select(Device).where(Device.user_id == user.id).order_by(Device.created_at))
     )
 
 

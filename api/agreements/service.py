@@ -25,6 +25,7 @@ from api.accounts.models import User
 from api.agreements.models import Agreement, CheckIn, LateNotice
 from api.db import get_in_couple, skip_locked
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.i18n import N_, Message
 from api.notifications import service as notifications_service
 from api.occurrences import DueToday, Recurrence
 from api.pagination import Cursor, Page, paginate
@@ -496,9 +497,11 @@ def check_in(
             recipient_id=partner_id,
             couple_id=couple.id,
             kind="partner_checked_in",
-            title=f"{user.display_name} checked in",
+            title=Message(N_("{name} checked in"), name=user.display_name),
             # Their words stay in the app: a lock screen is not private.
-            body="Open Steady to read their message." if message else "Just as they said.",
+            body=Message(N_("Open Steady to read their message."))
+            if message
+            else Message(N_("Just as they said.")),
             data={"agreement_id": str(a.id), "check_in_id": str(row.id)},
             dedupe_key=f"partner_checked_in:{row.id}",
             expires_at=now + CHECKED_IN_TTL,
@@ -548,15 +551,28 @@ def send_late_notice(
         raise Conflict("already_noticed", "You already said you are running late.") from exc
     partner_id = couple.partner_id_of(user.id)
     if partner_id is not None:
-        body = f"About {minutes} minutes. They wanted you to know."
-        if message:
-            body += " Open Steady to read their message."
+        # Their words stay in the app: the push only says there are some.
+        body = (
+            Message.plural(
+                "About {minutes} minute. They wanted you to know, and left you a message.",
+                "About {minutes} minutes. They wanted you to know, and left you a message.",
+                minutes,
+                minutes=minutes,
+            )
+            if message
+            else Message.plural(
+                "About {minutes} minute. They wanted you to know.",
+                "About {minutes} minutes. They wanted you to know.",
+                minutes,
+                minutes=minutes,
+            )
+        )
         notifications_service.enqueue(
             session=session,
             recipient_id=partner_id,
             couple_id=couple.id,
             kind="partner_running_late",
-            title=f"{user.display_name} is running late",
+            title=Message(N_("{name} is running late"), name=user.display_name),
             body=body,
             data={"agreement_id": str(a.id), "late_notice_id": str(row.id)},
             dedupe_key=f"partner_running_late:{row.id}",
@@ -780,8 +796,10 @@ def _remind(session: Session, a: Agreement, now: datetime) -> int:
         recipient_id=a.owner_id,
         couple_id=a.couple_id,
         kind="agreement_reminder",
-        title="Time to check in" if now >= due else "A check-in is coming up",
-        body=f"{a.title}: a few words are all it takes.",
+        title=Message(N_("Time to check in"))
+        if now >= due
+        else Message(N_("A check-in is coming up")),
+        body=Message(N_("{title}: a few words are all it takes."), title=a.title),
         data={"agreement_id": str(a.id), "date": day.isoformat()},
         dedupe_key=f"agreement_reminder:{a.id}:{day.isoformat()}",
         expires_at=window_end,
@@ -816,8 +834,8 @@ def _nudge(session: Session, a: Agreement, now: datetime) -> int:
         recipient_id=a.owner_id,
         couple_id=a.couple_id,
         kind="agreement_reminder",
-        title="Still time to check in",
-        body="A quick message, or a word that you're running late, is all it takes.",
+        title=Message(N_("Still time to check in")),
+        body=Message(N_("A quick message, or a word that you're running late, is all it takes.")),
         data={"agreement_id": str(a.id), "date": day.isoformat()},
         dedupe_key=f"agreement_nudge:{a.id}:{day.isoformat()}",
         expires_at=window_end + NUDGE_GRACE,

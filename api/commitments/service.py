@@ -18,6 +18,7 @@ from api.accounts.models import User
 from api.commitments.models import Commitment, CommitmentCheck
 from api.db import get_in_couple, skip_locked
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.i18n import N_, Message, Verbatim
 from api.notifications import service as notifications_service
 from api.occurrences import DueToday, Recurrence
 from api.pagination import Cursor, Page, paginate
@@ -493,8 +494,8 @@ def record_check(
             recipient_id=partner_id,
             couple_id=couple.id,
             kind="commitment_kept",
-            title=f"{user.display_name} kept a promise",
-            body=c.title,
+            title=Message(N_("{name} kept a promise"), name=user.display_name),
+            body=Verbatim(c.title),
             data={"commitment_id": str(c.id), "check_id": str(check.id)},
             dedupe_key=f"commitment_kept:{check.id}",
             now=now,
@@ -550,8 +551,8 @@ def confirm_check(
         recipient_id=c.owner_id,
         couple_id=couple.id,
         kind="commitment_confirmed",
-        title=f"{user.display_name} noticed",
-        body=f"They confirmed you kept: {c.title}",
+        title=Message(N_("{name} noticed"), name=user.display_name),
+        body=Message(N_("They confirmed you kept: {title}"), title=c.title),
         data={"commitment_id": str(c.id), "check_id": str(check.id)},
         dedupe_key=f"commitment_confirmed:{check.id}",
         now=now,
@@ -608,8 +609,8 @@ def _remind(session: Session, c: Commitment, now: datetime) -> int:
         recipient_id=c.owner_id,
         couple_id=c.couple_id,
         kind="commitment_reminder",
-        title="A promise is coming up",
-        body=c.title,
+        title=Message(N_("A promise is coming up")),
+        body=Verbatim(c.title),
         data={"commitment_id": str(c.id)},
         dedupe_key=f"commitment_reminder:{c.id}:{occurrence.isoformat()}",
         expires_at=due + REMINDER_GRACE,

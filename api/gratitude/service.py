@@ -17,6 +17,7 @@ from api.buckets import week_of, week_params
 from api.db import get_in_couple
 from api.errors import Conflict, Forbidden
 from api.gratitude.models import GratitudeNote
+from api.i18n import N_, Message
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
@@ -42,9 +43,9 @@ def send_note(
             recipient_id=note.recipient_id,
             couple_id=couple.id,
             kind="gratitude_received",
-            title=f"{author.display_name} sent you a thank-you",
+            title=Message(N_("{name} sent you a thank-you"), name=author.display_name),
             # The words stay in the app: a lock screen is not private.
-            body="Open Steady to read it.",
+            body=Message(N_("Open Steady to read it.")),
             data={"gratitude_id": str(note.id)},
             dedupe_key=f"gratitude_received:{note.id}",
             expires_at=None,
@@ -143,8 +144,10 @@ def acknowledge(
         recipient_id=note.author_id,
         couple_id=couple.id,
         kind="gratitude_acknowledged",
-        title=f"{user.display_name} saw your thank-you",
-        body=f"They reacted {reaction}" if reaction else "Your note landed.",
+        title=Message(N_("{name} saw your thank-you"), name=user.display_name),
+        body=Message(N_("They reacted {reaction}"), reaction=reaction)
+        if reaction
+        else Message(N_("Your note landed.")),
         data={"gratitude_id": str(note.id)},
         dedupe_key=f"gratitude_acknowledged:{note.id}",
         now=now,

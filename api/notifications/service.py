@@ -9,9 +9,11 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from api.accounts import service as accounts_service
 from api.accounts.models import User
 from api.db import insert_ignoring_conflicts
 from api.errors import NotFound
+from api.i18n import Renderable
 from api.notifications.models import KINDS, Notification, NotificationSettings
 from api.pagination import Cursor, Page, paginate
 
@@ -24,8 +26,8 @@ def enqueue(
     session: Session,
     recipient_id: uuid.UUID,
     kind: str,
-    title: str,
-    body: str,
+    title: Renderable,
+    body: Renderable,
     now: datetime,
     data: dict[str, str] | None = None,
     couple_id: uuid.UUID | None = None,
@@ -35,18 +37,23 @@ def enqueue(
 ) -> None:
     """Adds a notification to the outbox inside the caller's transaction (no commit).
 
-    A repeated `dedupe_key` is ignored, so a retried use case or a second worker cannot notify
+    `title` and `body` are messages (`api.i18n.Message`, or `Verbatim` words someone wrote),
+    rendered here in the recipient's effective locale; the inbox keeps what was pushed. A
+    repeated `dedupe_key` is ignored, so a retried use case or a second worker cannot notify
     twice for one event.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
+    if isinstance(title, str) or isinstance(body, str):
+        raise TypeError("title and body are messages to render, not finished strings")
+    locale = accounts_service.effective_locale_of(session=session, user_id=recipient_id)
     values = {
         "id": uuid.uuid4(),
         "recipient_id": recipient_id,
         "couple_id": couple_id,
         "kind": kind,
-        "title": title[:200],
-        "body": body[:1000],
+        "title": title.render(locale)[:200],
+        "body": body.render(locale)[:1000],
         "data": {k: str(v) for k, v in (data or {}).items()},
         "dedupe_key": dedupe_key or f"{kind}:{uuid.uuid4()}",
         "status": "pending",

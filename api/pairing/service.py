@@ -14,6 +14,7 @@ from api.accounts import service as accounts_service
 from api.accounts.models import User
 from api.codes import add_with_fresh_code, normalize_code
 from api.errors import Conflict, Gone, NotFound
+from api.i18n import N_, Message
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing.models import Couple, CoupleMember, Invite
@@ -147,8 +148,11 @@ def accept_invite(*, session: Session, user: User, code: str, now: datetime) -> 
         recipient_id=invite.inviter_id,
         couple_id=couple.id,
         kind="pairing",
-        title="You're paired",
-        body=f"{user.display_name} accepted your invite. Welcome to Steady together.",
+        title=Message(N_("You're paired")),
+        body=Message(
+            N_("{name} accepted your invite. Welcome to Steady together."),
+            name=user.display_name,
+        ),
         data={"couple_id": str(couple.id)},
         dedupe_key=f"pairing:{couple.id}",
         now=now,

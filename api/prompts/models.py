@@ -16,9 +16,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UUIDPrimaryKey, utcnow
+from api.prompts.library import CATEGORIES, KINDS, SOURCE_LOCALE
 
-PROMPT_KINDS = ("gratitude", "check_in")
+PROMPT_KINDS = KINDS
 SOURCES = ("library", "couple", "therapist")
+# each_local: each partner at `time` in their own zone; together: both at `time` in `timezone`.
+DELIVERIES = ("each_local", "together")
 
 
 class Prompt(UUIDPrimaryKey, Base):
@@ -26,15 +29,22 @@ class Prompt(UUIDPrimaryKey, Base):
     __table_args__ = (
         CheckConstraint("kind IN ('gratitude', 'check_in')", name="kind"),
         CheckConstraint("source IN ('library', 'couple', 'therapist')", name="source"),
+        CheckConstraint(
+            f"category IS NULL OR category IN ({', '.join(repr(c) for c in CATEGORIES)})",
+            name="category",
+        ),
         Index("ix_prompts_couple_id_kind", "couple_id", "kind"),
     )
 
     kind: Mapped[str] = mapped_column(String(16))
+    # Library prompts: the English text (their other locales are PromptTranslations). Couple
+    # and therapist prompts: the words as written, in whatever language they were written.
     text: Mapped[str] = mapped_column(String(500))
     source: Mapped[str] = mapped_column(String(16))
-    # Library prompts: a stable key and their place in the library's order.
+    # Library prompts: a stable key, their place in the library's order and their category.
     library_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     position: Mapped[int | None] = mapped_column()
+    category: Mapped[str | None] = mapped_column(String(16))
     # The couple's own and therapist-assigned prompts belong to one couple.
     couple_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("couples.id", ondelete="CASCADE")
@@ -44,6 +54,23 @@ class Prompt(UUIDPrimaryKey, Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    @property
+    def locale(self) -> str | None:
+        """The language of `text`: English for the library; for words people wrote, unknown."""
+        return SOURCE_LOCALE if self.source == "library" else None
+
+
+class PromptTranslation(Base):
+    """A library prompt's text in one locale other than English."""
+
+    __tablename__ = "prompt_translations"
+
+    prompt_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("prompts.id", ondelete="CASCADE"), primary_key=True
+    )
+    locale: Mapped[str] = mapped_column(String(16), primary_key=True)
+    text: Mapped[str] = mapped_column(String(500))
+
 
 class Schedule(UUIDPrimaryKey, Base):
     """When a couple is asked: a local time on some weekdays in a zone, and the next UTC instant
@@ -52,6 +79,7 @@ class Schedule(UUIDPrimaryKey, Base):
     __tablename__ = "schedules"
     __table_args__ = (
         CheckConstraint("kind IN ('gratitude', 'check_in')", name="kind"),
+        CheckConstraint("delivery IN ('each_local', 'together')", name="delivery"),
         # The worker's claim reads only due schedules: an index range, not a scan. Inactive
         # schedules have no next_fire_at, and `next_fire_at <= :now` lets both planners prove
         # this predicate (they cannot match `active IS true` against `WHERE active`).
@@ -67,13 +95,16 @@ class Schedule(UUIDPrimaryKey, Base):
         ForeignKey("couples.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(16))
-    # None: rotate through the library prompts of this kind.
+    # None: rotate through the library prompts of this kind (within `categories`, if set).
     prompt_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("prompts.id", ondelete="SET NULL")
     )
+    categories: Mapped[list[str] | None] = mapped_column(JSON)
     days: Mapped[list[str] | None] = mapped_column(JSON)
     time: Mapped[time] = mapped_column(Time())
+    # The zone of a `together` schedule; an `each_local` one keeps it for a switch back.
     timezone: Mapped[str] = mapped_column(String(64))
+    delivery: Mapped[str] = mapped_column(String(16), default="each_local")
     active: Mapped[bool] = mapped_column(default=True)
     next_fire_at: Mapped[datetime | None] = mapped_column()
     created_by: Mapped[uuid.UUID | None] = mapped_column(

@@ -39,7 +39,9 @@ class Prompts(View):
         items, next_offset = service.list_prompts(
             session=db_session(),
             couple_id=couple.id if couple else None,
+            locale=current_user().effective_locale,
             kind=args.get("kind"),
+            category=args.get("category"),
             offset=args["cursor"] or 0,
             limit=args["limit"],
         )

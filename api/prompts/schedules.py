@@ -2,11 +2,18 @@
 
 A schedule stores a local time, weekdays and a zone, and the next UTC instant that works out to,
 stepped with zoneinfo so 20:00 stays 20:00 across DST (see `api.timeutil`).
+
+Delivery: `together` asks both partners at `time` in the schedule's zone. `each_local` asks each
+partner at `time` in their own zone (their account's), on the same local date: the round exists
+from the first of the two instants, which is the schedule's `next_fire_at`, and the other
+partner's notification waits in the outbox until theirs (`timeutil.JointFiring`). A partner who
+changes zone moves the couple's `each_local` schedules with them (`follow_member_zones`).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -14,27 +21,72 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import timeutil
+from api.accounts import service as accounts_service
 from api.accounts.models import User
 from api.db import get_in_couple, skip_locked
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
 from api.pairing.models import Couple
 from api.prompts import service as prompts_service
+from api.prompts.library import CATEGORIES
 from api.prompts.models import Prompt, Schedule
 from api.unset import UNSET
 
 MATERIALISE_BATCH = 100
 
 
-def _next_fire(schedule: Schedule, now: datetime) -> datetime | None:
+@dataclass(frozen=True)
+class Firing:
+    """One firing: when its round is asked, and when each partner is."""
+
+    fire_at: datetime
+    asked_at: dict[uuid.UUID, datetime]
+
+
+def _member_zones(session: Session, member_ids: list[uuid.UUID]) -> dict[uuid.UUID, ZoneInfo]:
+    """Each partner's own zone, in slot order (one statement)."""
+    zones = accounts_service.timezones_of(session=session, user_ids=member_ids)
+    return {m: ZoneInfo(zones[m]) for m in member_ids if m in zones}
+
+
+def _each_local(schedule: Schedule, zones: dict[uuid.UUID, ZoneInfo]) -> bool:
+    return schedule.delivery == "each_local" and bool(zones)
+
+
+def _next_fire(
+    schedule: Schedule, now: datetime, zones: dict[uuid.UUID, ZoneInfo]
+) -> datetime | None:
     if not schedule.active:
         return None
+    days = timeutil.weekday_numbers(schedule.days)
+    if _each_local(schedule, zones):
+        return timeutil.next_joint_firing(
+            after=now, at=schedule.time, zones=list(zones.values()), days=days
+        ).at
     return timeutil.next_fire_at(
-        after=now,
-        at=schedule.time,
-        tz=ZoneInfo(schedule.timezone),
-        days=timeutil.weekday_numbers(schedule.days),
+        after=now, at=schedule.time, tz=ZoneInfo(schedule.timezone), days=days
     )
+
+
+def _latest_firing(schedule: Schedule, now: datetime, zones: dict[uuid.UUID, ZoneInfo]) -> Firing:
+    """The firing a due schedule makes now: its latest at or before `now`."""
+    days = timeutil.weekday_numbers(schedule.days)
+    if _each_local(schedule, zones):
+        joint = timeutil.latest_joint_firing_at_or_before(
+            until=now, at=schedule.time, zones=list(zones.values()), days=days
+        )
+        return Firing(
+            fire_at=joint.at,
+            asked_at={
+                member: instant
+                for member, instant in zip(zones, joint.instants, strict=True)
+                if instant is not None
+            },
+        )
+    fire_at = timeutil.latest_fire_at_or_before(
+        until=now, at=schedule.time, tz=ZoneInfo(schedule.timezone), days=days
+    )
+    return Firing(fire_at=fire_at, asked_at={member: fire_at for member in zones})
 
 
 def create_schedule(
@@ -49,6 +101,8 @@ def create_schedule(
     days: list[str] | None = None,
     timezone: str | None = None,
     active: bool = True,
+    delivery: str = "each_local",
+    categories: list[str] | None = None,
 ) -> Schedule:
     """Asks the couple at a local time on chosen days; the next instant is computed now."""
     if prompt_id is not None:
@@ -58,19 +112,28 @@ def create_schedule(
         couple_id=couple.id,
         kind=kind,
         prompt_id=prompt_id,
+        categories=_categories(categories),
         days=timeutil.normalise_days(days),
         time=time,
         timezone=timezone or user.timezone,
+        delivery=delivery,
         active=active,
         created_by=user.id,
         created_at=now,
         updated_at=now,
     )
-    schedule.next_fire_at = _next_fire(schedule, now)
+    schedule.next_fire_at = _next_fire(schedule, now, _member_zones(session, couple.member_ids()))
     session.add(schedule)
     pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return schedule
+
+
+def _categories(categories: list[str] | None) -> list[str] | None:
+    """In the library's order, so a schedule reads the same however they were sent."""
+    if categories is None:
+        return None
+    return [c for c in CATEGORIES if c in set(categories)]
 
 
 def assign(
@@ -84,6 +147,7 @@ def assign(
     timezone: str,
     days: list[str] | None,
     now: datetime,
+    delivery: str = "each_local",
 ) -> tuple[Prompt, Schedule]:
     """A therapist's prompt and its schedule on the couple (no commit: the therapist's use
     case commits it with the assignment)."""
@@ -104,12 +168,15 @@ def assign(
         days=timeutil.normalise_days(days),
         time=time,
         timezone=timezone,
+        delivery=delivery,
         active=True,
         created_by=therapist_id,
         created_at=now,
         updated_at=now,
     )
-    schedule.next_fire_at = _next_fire(schedule, now)
+    couple = pairing_service.get_couple_by_id(session=session, couple_id=couple_id)
+    members = couple.member_ids() if couple is not None else []
+    schedule.next_fire_at = _next_fire(schedule, now, _member_zones(session, members))
     session.add_all([prompt, schedule])
     session.flush()
     return prompt, schedule
@@ -119,7 +186,6 @@ def remove_schedules(*, session: Session, schedule_ids: list[uuid.UUID]) -> None
     """Stops schedules for good (no commit); their past rounds stay."""
     if schedule_ids:
         session.execute(delete(Schedule).where(Schedule.id.in_(schedule_ids)))
-
 
 
 def get_schedules(*, session: Session, schedule_ids: list[uuid.UUID]) -> dict[uuid.UUID, Schedule]:
@@ -157,6 +223,8 @@ def update_schedule(
     time: time = UNSET,
     timezone: str = UNSET,
     active: bool = UNSET,
+    delivery: str = UNSET,
+    categories: list[str] | None = UNSET,
 ) -> Schedule:
     """Changes any schedule of the couple (either partner may) and recomputes the next time."""
     schedule = get_schedule(session=session, couple=couple, schedule_id=schedule_id)
@@ -176,8 +244,12 @@ def update_schedule(
         schedule.timezone = timezone
     if active is not UNSET:
         schedule.active = active
+    if delivery is not UNSET:
+        schedule.delivery = delivery
+    if categories is not UNSET:
+        schedule.categories = _categories(categories)
     schedule.updated_at = now
-    schedule.next_fire_at = _next_fire(schedule, now)
+    schedule.next_fire_at = _next_fire(schedule, now, _member_zones(session, couple.member_ids()))
     pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     return schedule
@@ -190,6 +262,27 @@ def delete_schedule(*, session: Session, couple: Couple, schedule_id: uuid.UUID)
     session.commit()
 
 
+def follow_member_zones(*, session: Session, couple: Couple, now: datetime) -> None:
+    """A partner changed zone: the couple's `each_local` schedules are recomputed for it
+    (no commit: the profile change commits it)."""
+    schedules = list(
+        session.scalars(
+            select(Schedule).where(
+                Schedule.couple_id == couple.id,
+                Schedule.delivery == "each_local",
+                Schedule.active.is_(True),
+            )
+        )
+    )
+    if not schedules:
+        return
+    zones = _member_zones(session, couple.member_ids())
+    for schedule in schedules:
+        schedule.next_fire_at = _next_fire(schedule, now, zones)
+        schedule.updated_at = now
+    pairing_service.bump_version(session=session, couple_id=couple.id)
+
+
 def stop_couple_schedules(*, session: Session, couple_id: uuid.UUID) -> None:
     """The couple ended: none of its schedules fires again (no commit)."""
     session.execute(
@@ -197,7 +290,6 @@ def stop_couple_schedules(*, session: Session, couple_id: uuid.UUID) -> None:
         .where(Schedule.couple_id == couple_id)
         .values(active=False, next_fire_at=None)
     )
-
 
 
 # --- the worker's job -------------------------------------------------------------------------
@@ -225,20 +317,19 @@ def materialise_due_schedules(
 
 
 def _fire(session: Session, schedule: Schedule, now: datetime) -> int:
-    tz = ZoneInfo(schedule.timezone)
-    days = timeutil.weekday_numbers(schedule.days)
+    couple = pairing_service.get_couple_by_id(session=session, couple_id=schedule.couple_id)
+    zones = _member_zones(session, couple.member_ids()) if couple is not None else {}
     due_at = schedule.next_fire_at
-    fire_at = timeutil.latest_fire_at_or_before(until=now, at=schedule.time, tz=tz, days=days)
+    firing = _latest_firing(schedule, now, zones)
     # Compare-and-set on next_fire_at: whoever moves it first owns this firing.
     advanced = session.execute(
         update(Schedule)
         .where(Schedule.id == schedule.id, Schedule.next_fire_at == due_at)
-        .values(next_fire_at=timeutil.next_fire_at(after=now, at=schedule.time, tz=tz, days=days))
+        .values(next_fire_at=_next_fire(schedule, now, zones))
         .execution_options(synchronize_session=False)
     ).rowcount
     if advanced != 1:
         return 0
-    couple = pairing_service.get_couple_by_id(session=session, couple_id=schedule.couple_id)
     if couple is None or couple.ended_at is not None:
         return 0
     return int(
@@ -248,7 +339,9 @@ def _fire(session: Session, schedule: Schedule, now: datetime) -> int:
             schedule_id=schedule.id,
             kind=schedule.kind,
             prompt_id=schedule.prompt_id,
-            fire_at=fire_at,
+            categories=schedule.categories,
+            fire_at=firing.fire_at,
+            asked_at=firing.asked_at,
             now=now,
         )
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -20,11 +21,13 @@ from api.accounts.models import User
 from api.buckets import week_of, week_params
 from api.db import get_in_couple, insert_ignoring_conflicts
 from api.errors import Conflict, NotFound, Unprocessable
+from api.i18n import N_, ByLocale, Message, Renderable, Verbatim, effective_locale
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
 from api.pairing.models import Couple
-from api.prompts.models import Answer, Prompt, Round
+from api.prompts.library import SOURCE_LOCALE
+from api.prompts.models import Answer, Prompt, PromptTranslation, Round
 
 # --- prompts ----------------------------------------------------------------------------------
 
@@ -35,19 +38,64 @@ def _visible_prompts(couple_id: uuid.UUID | None):
     return or_(Prompt.source == "library", Prompt.couple_id == couple_id)
 
 
+@dataclass(frozen=True)
+class PromptView:
+    """A prompt as one viewer reads it: a library prompt in the viewer's locale, the couple's
+    and therapists' own as written (`locale` None: Steady does not know their language)."""
+
+    id: uuid.UUID
+    kind: str
+    text: str
+    source: str
+    category: str | None
+    locale: str | None
+
+
+def _translated(locale: str):
+    """The viewer's translation joined to a prompt; none for English, the library's own."""
+    return and_(PromptTranslation.prompt_id == Prompt.id, PromptTranslation.locale == locale)
+
+
+def _prompt_view(prompt: Prompt, translation: str | None, locale: str) -> PromptView:
+    if prompt.source != "library":
+        text, shown_in = prompt.text, None
+    elif translation is not None:
+        text, shown_in = translation, locale
+    else:
+        text, shown_in = prompt.text, SOURCE_LOCALE
+    return PromptView(
+        id=prompt.id,
+        kind=prompt.kind,
+        text=text,
+        source=prompt.source,
+        category=prompt.category,
+        locale=shown_in,
+    )
+
+
 def list_prompts(
     *,
     session: Session,
     couple_id: uuid.UUID | None,
+    locale: str,
     kind: str | None,
     offset: int,
     limit: int,
-) -> tuple[list[Prompt], int | None]:
+    category: str | None = None,
+) -> tuple[list[PromptView], int | None]:
     """Library, then the couple's own and therapist-assigned prompts, in a stable order; the
-    library alone without a couple."""
-    stmt = select(Prompt).where(_visible_prompts(couple_id))
+    library alone without a couple, or when asked for a category (only the library has
+    them). Library prompts in `locale` (the viewer's effective one); one statement."""
+    locale = effective_locale(locale)
+    stmt = (
+        select(Prompt, PromptTranslation.text)
+        .outerjoin(PromptTranslation, _translated(locale))
+        .where(_visible_prompts(couple_id))
+    )
     if kind:
         stmt = stmt.where(Prompt.kind == kind)
+    if category:
+        stmt = stmt.where(Prompt.category == category)
     stmt = stmt.order_by(
         Prompt.kind,
         case((Prompt.source == "library", 0), else_=1),
@@ -55,9 +103,9 @@ def list_prompts(
         Prompt.created_at,
         Prompt.id,
     )
-    rows = list(session.scalars(stmt.offset(offset).limit(limit + 1)))
+    rows = session.execute(stmt.offset(offset).limit(limit + 1)).all()
     next_offset = offset + limit if len(rows) > limit else None
-    return rows[:limit], next_offset
+    return [_prompt_view(p, text, locale) for p, text in rows[:limit]], next_offset
 
 
 def create_prompt(
@@ -92,21 +140,27 @@ def prompt_for(*, session: Session, couple: Couple, prompt_id: uuid.UUID, kind: 
     return prompt
 
 
-def _rotation_prompt(session: Session, couple_id: uuid.UUID, kind: str) -> Prompt:
-    """The library prompt of this kind the couple was asked least recently (ties: library
-    order), so a daily schedule walks the whole library before repeating."""
+def _rotation_prompt(
+    session: Session, couple_id: uuid.UUID, kind: str, categories: list[str] | None = None
+) -> Prompt:
+    """The library prompt of this kind (and of these categories, if any) the couple was asked
+    least recently (ties: library order), so a daily schedule walks the whole library, or the
+    chosen part of it, before repeating."""
     last_asked = (
         select(Round.prompt_id, func.max(Round.asked_at).label("last"))
         .where(Round.couple_id == couple_id, Round.prompt_id.is_not(None))
         .group_by(Round.prompt_id)
         .subquery()
     )
-    prompt = session.scalar(
+    stmt = (
         select(Prompt)
         .outerjoin(last_asked, last_asked.c.prompt_id == Prompt.id)
         .where(Prompt.source == "library", Prompt.kind == kind)
-        .order_by(last_asked.c.last.is_not(None), last_asked.c.last, Prompt.position)
-        .limit(1)
+    )
+    if categories:
+        stmt = stmt.where(Prompt.category.in_(categories))
+    prompt = session.scalar(
+        stmt.order_by(last_asked.c.last.is_not(None), last_asked.c.last, Prompt.position).limit(1)
     )
     if prompt is None:
         raise NotFound("prompt_not_found", f"The library has no {kind} prompt.")
@@ -117,10 +171,47 @@ def get_prompt(*, session: Session, prompt_id: uuid.UUID) -> Prompt | None:
     return session.get(Prompt, prompt_id)
 
 
+_SHOWN = (
+    select(Prompt.id, Prompt.text, PromptTranslation.text)
+    .outerjoin(
+        PromptTranslation,
+        and_(
+            PromptTranslation.prompt_id == Prompt.id,
+            PromptTranslation.locale == bindparam("locale"),
+        ),
+    )
+    .where(Prompt.id.in_(bindparam("prompt_ids", expanding=True)), Prompt.source == "library")
+)
+
+
+def shown_prompts(
+    *, session: Session, prompt_ids: Iterable[uuid.UUID | None], locale: str
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """The library prompts among `prompt_ids` as `locale` reads them: id → (text, the locale
+    of that text). One statement for any number of rounds; couple and therapist prompts are
+    absent (their rounds show the words they were asked with)."""
+    ids = {prompt_id for prompt_id in prompt_ids if prompt_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(_SHOWN, {"prompt_ids": list(ids), "locale": locale})
+    return {
+        prompt_id: (translated, locale) if translated is not None else (text, SOURCE_LOCALE)
+        for prompt_id, text, translated in rows
+    }
+
+
+def round_prompt(round_: Any, shown: dict[uuid.UUID, tuple[str, str]]) -> dict[str, Any]:
+    """A round's prompt for a viewer: a library prompt from `shown_prompts`, any other as it
+    was asked (`locale` None)."""
+    text, locale = shown.get(round_.prompt_id, (round_.prompt_text, None))
+    return {"id": round_.prompt_id, "text": text, "locale": locale}
+
+
 def complete_rounds(
     *, session: Session, couple_id: uuid.UUID, limit: int, cursor: Cursor | None
 ) -> Page[Round]:
-    """Rounds both partners answered, newest first: the only ones a therapist may read."""
+    """Rounds both partners answered, newest first: the only ones a therapist may read (show
+    their prompts with `shown_prompts` and `round_prompt`)."""
     return paginate(
         session,
         select(Round).where(Round.couple_id == couple_id, Round.completed_at.is_not(None)),
@@ -222,8 +313,14 @@ def _answer_view(answer: Answer | None) -> AnswerView | None:
     )
 
 
-def round_view(round_: Any, viewer_id: uuid.UUID, answers: list[Any] | None = None) -> RoundView:
-    """`round_` is a Round or a row of its columns; `answers` default to the Round's own."""
+def round_view(
+    round_: Any,
+    viewer_id: uuid.UUID,
+    shown: dict[uuid.UUID, tuple[str, str]],
+    answers: list[Any] | None = None,
+) -> RoundView:
+    """`round_` is a Round or a row of its columns; `shown` its library prompt in the viewer's
+    locale (`shown_prompts`); `answers` default to the Round's own."""
     answers = round_.answers if answers is None else answers
     mine = next((a for a in answers if a.user_id == viewer_id), None)
     theirs = next((a for a in answers if a.user_id != viewer_id), None)
@@ -231,7 +328,7 @@ def round_view(round_: Any, viewer_id: uuid.UUID, answers: list[Any] | None = No
         id=round_.id,
         kind=round_.kind,
         status="complete" if round_.completed_at else "open",
-        prompt={"id": round_.prompt_id, "text": round_.prompt_text},
+        prompt=round_prompt(round_, shown),
         asked_at=round_.asked_at,
         schedule_id=round_.schedule_id,
         my_answer=_answer_view(mine),
@@ -241,24 +338,54 @@ def round_view(round_: Any, viewer_id: uuid.UUID, answers: list[Any] | None = No
     )
 
 
+def _prompt_texts(session: Session, prompt: Prompt) -> Renderable:
+    """What a push says of a prompt: a library prompt in each reader's locale, any other as
+    it was written."""
+    if prompt.source != "library":
+        return Verbatim(prompt.text)
+    rows = session.execute(
+        select(PromptTranslation.locale, PromptTranslation.text).where(
+            PromptTranslation.prompt_id == prompt.id
+        )
+    )
+    texts = {locale: text for locale, text in rows}
+    return ByLocale(texts={**texts, SOURCE_LOCALE: prompt.text}, default=prompt.text)
+
+
 def _notify_prompt(
-    session: Session, couple: Couple, round_: Round, recipients: list[uuid.UUID], now: datetime
+    session: Session,
+    couple: Couple,
+    round_: Round,
+    prompt: Prompt,
+    asked_at: dict[uuid.UUID, datetime],
+    now: datetime,
 ) -> None:
-    zones = accounts_service.timezones_of(session=session, user_ids=recipients)
-    title = "Tonight's question" if round_.kind == "gratitude" else "Time to check in"
-    for recipient_id in recipients:
+    """Asks each recipient in their language at their instant in `asked_at`: now, or later
+    (the outbox holds it until then)."""
+    zones = accounts_service.timezones_of(session=session, user_ids=list(asked_at))
+    # Never a time of day: with each partner asked in their own zone, "tonight" would be wrong
+    # for one of them, and an ask-now round can come at any hour.
+    title = (
+        Message(N_("A question for you both"))
+        if round_.kind == "gratitude"
+        else Message(N_("A check-in for you both"))
+    )
+    body = _prompt_texts(session, prompt)
+    for recipient_id, at in asked_at.items():
         tz = ZoneInfo(zones.get(recipient_id, "UTC"))
+        at = max(at, now)
         notifications_service.enqueue(
             session=session,
             recipient_id=recipient_id,
             couple_id=couple.id,
             kind="prompt",
             title=title,
-            body=round_.prompt_text,
+            body=body,
             data={"round_id": str(round_.id)},
             dedupe_key=f"prompt:{round_.id}:{recipient_id}",
+            deliver_after=at if at > now else None,
             # A question that missed its evening must not arrive the next morning.
-            expires_at=timeutil.end_of_local_day(now, tz),
+            expires_at=timeutil.end_of_local_day(at, tz),
             now=now,
         )
 
@@ -314,11 +441,11 @@ def ask_now(
     )
     session.add(round_)
     if partner_id is not None:
-        _notify_prompt(session, couple, round_, [partner_id], now)
+        _notify_prompt(session, couple, round_, prompt, {partner_id: now}, now)
     pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
     session.refresh(round_)
-    return round_view(round_, user.id)
+    return round_view(round_, user.id, _shown(session, [round_], user))
 
 
 def ask_scheduled(
@@ -329,13 +456,16 @@ def ask_scheduled(
     kind: str,
     prompt_id: uuid.UUID | None,
     fire_at: datetime,
+    asked_at: dict[uuid.UUID, datetime],
     now: datetime,
+    categories: list[str] | None = None,
 ) -> bool:
-    """The round of one schedule firing, asked of both partners (no commit: the materialiser
-    commits its batch). False when this firing already has its round."""
+    """The round of one schedule firing, asked of each partner at their instant in `asked_at`
+    (the first of them is `fire_at`; a later one waits in the outbox). No commit: the
+    materialiser commits its batch. False when this firing already has its round."""
     prompt = session.get(Prompt, prompt_id) if prompt_id is not None else None
     if prompt is None:
-        prompt = _rotation_prompt(session, couple.id, kind)
+        prompt = _rotation_prompt(session, couple.id, kind, categories)
     round_id = uuid.uuid4()
     created = insert_ignoring_conflicts(
         session,
@@ -356,7 +486,10 @@ def ask_scheduled(
     if not created:
         return False
     round_ = session.get(Round, round_id)
-    _notify_prompt(session, couple, round_, couple.member_ids(), now)
+    members = set(couple.member_ids())
+    _notify_prompt(
+        session, couple, round_, prompt, {m: t for m, t in asked_at.items() if m in members}, now
+    )
     pairing_service.bump_version(session=session, couple_id=couple.id)
     return True
 
@@ -394,8 +527,9 @@ def list_rounds(
         rows = session.connection().execute(_ANSWERS_OF, {"round_ids": list(answers)})
         for answer in rows:
             answers[answer.round_id].append(answer)
+    shown = _shown(session, page.items, user)
     return Page(
-        items=[round_view(r, user.id, answers[r.id]) for r in page.items],
+        items=[round_view(r, user.id, shown, answers[r.id]) for r in page.items],
         next_cursor=page.next_cursor,
     )
 
@@ -410,6 +544,14 @@ def count_rounds_awaiting(*, session: Session, couple: Couple, user: User) -> in
     """How many open rounds of the couple the user has not answered (for the home screen)."""
     return session.scalar(
         select(func.count(Round.id)).where(Round.couple_id == couple.id, *_awaiting(user.id))
+    )
+
+
+def _shown(session: Session, rounds: list[Any], user: User) -> dict[uuid.UUID, tuple[str, str]]:
+    return shown_prompts(
+        session=session,
+        prompt_ids=[r.prompt_id for r in rounds],
+        locale=effective_locale(user.locale),
     )
 
 
@@ -432,7 +574,8 @@ def _round(session: Session, couple: Couple, round_id: uuid.UUID) -> Round:
 
 
 def get_round(*, session: Session, couple: Couple, user: User, round_id: uuid.UUID) -> RoundView:
-    return round_view(_round(session, couple, round_id), user.id)
+    round_ = _round(session, couple, round_id)
+    return round_view(round_, user.id, _shown(session, [round_], user))
 
 
 def answer_round(
@@ -503,17 +646,17 @@ def answer_round(
             recipient_id=partner_id,
             couple_id=couple.id,
             kind="partner_answered",
-            title=f"{user.display_name} answered",
-            body="You've both answered: see what they said."
+            title=Message(N_("{name} answered"), name=user.display_name),
+            body=Message(N_("You've both answered: see what they said."))
             if completed
-            else "Your partner answered today's question.",
+            else Message(N_("Your partner answered. Answer too to see what they said.")),
             data={"round_id": str(round_.id)},
             dedupe_key=f"partner_answered:{round_.id}:{user.id}",
             now=now,
         )
     pairing_service.bump_version(session=session, couple_id=couple.id)
     session.commit()
-    return round_view(round_, user.id)
+    return round_view(round_, user.id, _shown(session, [round_], user))
 
 
 _COMPLETE = (
@@ -539,11 +682,13 @@ _ROUND_TO_ANSWER = (
 
 
 def export_couple(*, session: Session, couple_id: uuid.UUID, user: User) -> list[RoundView]:
-    """The couple's rounds as the user saw them: the partner's answers only where revealed."""
-    rounds = session.scalars(
-        select(Round).where(Round.couple_id == couple_id).order_by(Round.asked_at)
+    """The couple's rounds as the user saw them: the partner's answers only where revealed,
+    library prompts in the user's locale."""
+    rounds = list(
+        session.scalars(select(Round).where(Round.couple_id == couple_id).order_by(Round.asked_at))
     )
-    return [round_view(round_, user.id) for round_ in rounds]
+    shown = _shown(session, rounds, user)
+    return [round_view(round_, user.id, shown) for round_ in rounds]
 
 
 def export_prompts(*, session: Session, user: User) -> list[Prompt]:

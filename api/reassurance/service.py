@@ -23,6 +23,7 @@ from api.accounts.models import User
 from api.buckets import week_of, week_params
 from api.db import get_in_couple, insert_ignoring_conflicts
 from api.errors import Conflict, Forbidden
+from api.i18n import N_, Message
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
@@ -182,9 +183,9 @@ def ask(
             recipient_id=partner_id,
             couple_id=couple.id,
             kind="reassurance_requested",
-            title=f"{user.display_name} could use some reassurance",
+            title=Message(N_("{name} could use some reassurance"), name=user.display_name),
             # The note stays in the app: a lock screen is not private.
-            body="Open Steady to answer in your own words.",
+            body=Message(N_("Open Steady to answer in your own words.")),
             data={"request_id": str(request.id)},
             dedupe_key=f"reassurance_requested:{request.id}",
             now=now,
@@ -263,8 +264,9 @@ def answer(
         recipient_id=request.asker_id,
         couple_id=couple.id,
         kind="reassurance_answered",
-        title=f"{user.display_name} answered you",
-        body="Open Steady to read it.",
+        title=Message(N_("{name} answered you"), name=user.display_name),
+        # Their words stay in the app: a lock screen is not private.
+        body=Message(N_("Open Steady to read it.")),
         data={"request_id": str(request.id)},
         dedupe_key=f"reassurance_answered:{request.id}",
         now=now,

@@ -173,6 +173,7 @@ class TherapistCoupleRounds(TherapistView):
         return service.couple_rounds(
             session=db_session(),
             grant=couple_access(couple_id, "rounds.read", content=True),
+            therapist=current_user(),
             **args,
         )
 

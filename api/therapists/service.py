@@ -22,6 +22,7 @@ from api.commitments import service as commitments_service
 from api.db import get_in_couple
 from api.errors import Conflict, Forbidden, Gone, NotFound, Unprocessable
 from api.gratitude import service as gratitude_service
+from api.i18n import N_, Message, effective_locale
 from api.notifications import service as notifications_service
 from api.pagination import Cursor, Page, paginate
 from api.pairing import service as pairing_service
@@ -190,16 +191,31 @@ def add_therapist(
     session.add(GrantApproval(grant_id=grant.id, user_id=user.id, approved_at=now))
     partner_id = couple.partner_id_of(user.id)
     therapist = accounts_service.find_user(session=session, user_id=link.therapist_id)
-    therapist_name = therapist.display_name if therapist else "a therapist"
+    if therapist is not None:
+        body = Message(
+            N_(
+                "{name} invited {therapist} to see how you are doing. "
+                "Nothing is shared until you approve."
+            ),
+            name=user.display_name,
+            therapist=therapist.display_name,
+        )
+    else:
+        body = Message(
+            N_(
+                "{name} invited a therapist to see how you are doing. "
+                "Nothing is shared until you approve."
+            ),
+            name=user.display_name,
+        )
     if partner_id is not None:
         notifications_service.enqueue(
             session=session,
             recipient_id=partner_id,
             couple_id=couple.id,
             kind="therapist",
-            title="A therapist awaits your approval",
-            body=f"{user.display_name} invited {therapist_name} to see how you are doing. "
-            "Nothing is shared until you approve.",
+            title=Message(N_("A therapist awaits your approval")),
+            body=body,
             data={"grant_id": str(grant.id)},
             dedupe_key=f"therapist:{grant.id}",
             now=now,
@@ -236,8 +252,8 @@ def approve(
                 recipient_id=grant.therapist_id,
                 couple_id=couple.id,
                 kind="therapist",
-                title="A couple gave you access",
-                body="Both partners approved. Their progress is in your workspace.",
+                title=Message(N_("A couple gave you access")),
+                body=Message(N_("Both partners approved. Their progress is in your workspace.")),
                 data={"grant_id": str(grant.id), "couple_id": str(couple.id)},
                 dedupe_key=f"therapist_active:{grant.id}",
                 now=now,
@@ -274,7 +290,7 @@ def _end_grants(session: Session, grants: list[Grant], now: datetime) -> list[tu
 
 
 def _tell_therapist_access_ended(
-    session: Session, grant: Grant, *, title: str, body: str, now: datetime
+    session: Session, grant: Grant, *, title: Message, body: Message, now: datetime
 ) -> None:
     if grant.therapist_id is None:
         return
@@ -304,10 +320,12 @@ def revoke(
         _tell_therapist_access_ended(
             session,
             ended,
-            title="A couple ended your access" if active else "An invitation was withdrawn",
-            body="Their progress is no longer shared with you."
+            title=Message(N_("A couple ended your access"))
             if active
-            else "A couple withdrew their invitation before it was approved.",
+            else Message(N_("An invitation was withdrawn")),
+            body=Message(N_("Their progress is no longer shared with you."))
+            if active
+            else Message(N_("A couple withdrew their invitation before it was approved.")),
             now=now,
         )
         partner_id = couple.partner_id_of(user.id)
@@ -318,16 +336,38 @@ def revoke(
             if ended.therapist_id
             else None
         )
-        therapist_name = therapist.display_name if therapist else "the therapist"
+        if therapist is None:
+            body = (
+                Message(
+                    N_("{name} ended the therapist's access. Nothing more is shared."),
+                    name=user.display_name,
+                )
+                if active
+                else Message(
+                    N_("{name} withdrew the invitation to the therapist."), name=user.display_name
+                )
+            )
+        elif active:
+            body = Message(
+                N_("{name} ended {therapist}'s access. Nothing more is shared."),
+                name=user.display_name,
+                therapist=therapist.display_name,
+            )
+        else:
+            body = Message(
+                N_("{name} withdrew the invitation to {therapist}."),
+                name=user.display_name,
+                therapist=therapist.display_name,
+            )
         notifications_service.enqueue(
             session=session,
             recipient_id=partner_id,
             couple_id=couple.id,
             kind="therapist",
-            title="Therapist access ended" if active else "Therapist invitation withdrawn",
-            body=f"{user.display_name} ended {therapist_name}'s access. Nothing more is shared."
+            title=Message(N_("Therapist access ended"))
             if active
-            else f"{user.display_name} withdrew the invitation to {therapist_name}.",
+            else Message(N_("Therapist invitation withdrawn")),
+            body=body,
             data={"grant_id": str(ended.id)},
             dedupe_key=f"therapist_revoked:{ended.id}",
             now=now,
@@ -381,8 +421,8 @@ def end_couple_grants(*, session: Session, couple_id: uuid.UUID, now: datetime) 
         _tell_therapist_access_ended(
             session,
             ended,
-            title="A couple's access ended",
-            body="They are no longer paired on Steady, so nothing more is shared.",
+            title=Message(N_("A couple's access ended")),
+            body=Message(N_("They are no longer paired on Steady, so nothing more is shared.")),
             now=now,
         )
 
@@ -598,18 +638,24 @@ class ContentRound:
 
 
 def couple_rounds(
-    *, session: Session, grant: Grant, limit: int, cursor: Cursor | None
+    *, session: Session, grant: Grant, therapist: User, limit: int, cursor: Cursor | None
 ) -> Page[ContentRound]:
-    """Answered rounds with both answers: answer to reveal holds for the therapist too."""
+    """Answered rounds with both answers: answer to reveal holds for the therapist too. Library
+    prompts read in the therapist's locale, the couple's own as written."""
     page = prompts_service.complete_rounds(
         session=session, couple_id=grant.couple_id, limit=limit, cursor=cursor
+    )
+    shown = prompts_service.shown_prompts(
+        session=session,
+        prompt_ids=[r.prompt_id for r in page.items],
+        locale=effective_locale(therapist.locale),
     )
     return Page(
         items=[
             ContentRound(
                 id=r.id,
                 kind=r.kind,
-                prompt={"id": r.prompt_id, "text": r.prompt_text},
+                prompt=prompts_service.round_prompt(r, shown),
                 asked_at=r.asked_at,
                 answers=[
                     {
@@ -676,7 +722,9 @@ def create_assignment(
     timezone: str | None = None,
 ) -> AssignmentView:
     """A therapist's question, asked on a schedule by the same worker; works with either
-    scope, since it reveals nothing."""
+    scope, since it reveals nothing. Without a zone each partner is asked in their own
+    (`each_local`); a zone the therapist names asks both at `time` there (`together`)."""
+    delivery = "each_local" if timezone is None else "together"
     if timezone is None:
         adder = (
             accounts_service.find_user(session=session, user_id=grant.added_by)
@@ -692,6 +740,7 @@ def create_assignment(
         text=text,
         time=time,
         timezone=timezone,
+        delivery=delivery,
         days=days,
         now=now,
     )

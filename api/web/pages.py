@@ -514,7 +514,7 @@ def couple_page(
     if not content:
         return page
     rounds = therapists_service.couple_rounds(
-        session=session, grant=grant, limit=content_items, cursor=None
+        session=session, grant=grant, therapist=therapist, limit=content_items, cursor=None
     ).items
     notes = therapists_service.couple_gratitude(
         session=session, grant=grant, limit=content_items, cursor=None

@@ -19,6 +19,7 @@ def test_me_shows_the_account(client, factory):
         "role": "partner",
         "timezone": "America/New_York",
         "locale": "en",
+        "effective_locale": "en",
         "created_at": "2026-11-23T12:00:00.000Z",
     }
 

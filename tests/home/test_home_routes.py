@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
+from api.i18n import Verbatim
 from api.notifications import service as notifications_service
 from api.prompts.models import Round
 from tests.factories import pair
@@ -59,8 +60,8 @@ def notify(factory, actor) -> None:
         session=factory.session,
         recipient_id=actor.user.id,
         kind="commitment_reminder",
-        title="A promise is coming up",
-        body="Call at lunch",
+        title=Verbatim("A promise is coming up"),
+        body=Verbatim("Call at lunch"),
         now=factory.clock(),
     )
     factory.session.commit()

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time
 from api.agreements import service as agreements_service
 from api.commitments import service as commitments_service
 from api.home import service
+from api.i18n import Verbatim
 from api.notifications import service as notifications_service
 
 
@@ -42,8 +43,8 @@ def notify(session, user, clock) -> None:
         session=session,
         recipient_id=user.id,
         kind="prompt",
-        title="Time to check in",
-        body="How connected do you feel?",
+        title=Verbatim("Time to check in"),
+        body=Verbatim("How connected do you feel?"),
         now=clock(),
     )
     session.commit()

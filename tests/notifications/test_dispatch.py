@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from api.accounts.models import Device
 from api.auth.tokens import hash_token
+from api.i18n import Verbatim
 from api.notifications import dispatch, service
 from api.notifications.models import Notification
 from api.notifications.push import LogSender, PushResult
@@ -56,8 +57,8 @@ def notify(factory, user, *, kind="gratitude_received", **kwargs):
         session=factory.session,
         recipient_id=user.id,
         kind=kind,
-        title="Thank you",
-        body="Sam noticed the coffee",
+        title=Verbatim("Thank you"),
+        body=Verbatim("Sam noticed the coffee"),
         now=factory.clock(),
         data={"gratitude_id": "g1"},
         **kwargs,
@@ -372,8 +373,8 @@ def test_run_once_runs_jobs_then_delivers(factory, session, session_factory, clo
                 session=s,
                 recipient_id=user.id,
                 kind="prompt",
-                title="Tonight",
-                body="What made you smile?",
+                title=Verbatim("Tonight"),
+                body=Verbatim("What made you smile?"),
                 now=now,
             )
             s.commit()

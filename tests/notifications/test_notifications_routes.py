@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from api.i18n import Verbatim
 from api.notifications import service
 from api.notifications.models import KINDS
 from tests.factories import pair
@@ -15,8 +16,8 @@ def notify(factory, user, *, kind="gratitude_received", **kwargs):
         session=factory.session,
         recipient_id=user.id,
         kind=kind,
-        title="A note",
-        body="Sam thanked you",
+        title=Verbatim("A note"),
+        body=Verbatim("Sam thanked you"),
         now=factory.clock(),
         data=kwargs.pop("data", {"x": "1"}),
         **kwargs,

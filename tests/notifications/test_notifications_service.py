@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from api.accounts import service as accounts_service
 from api.errors import NotFound
+from api.i18n import Verbatim
 from api.notifications import dispatch, service
 from api.notifications.models import KINDS, Notification, NotificationSettings
 from api.notifications.push import PushResult
@@ -21,6 +22,7 @@ from api.notifications.push import PushResult
 def enqueue(session, clock, recipient, **kwargs):
     values = {"kind": "gratitude_received", "title": "Thank you", "body": "Open Steady"}
     values.update(kwargs)
+    values["title"], values["body"] = Verbatim(values["title"]), Verbatim(values["body"])
     service.enqueue(session=session, recipient_id=recipient.id, now=clock(), **values)
 
 

@@ -7,13 +7,13 @@ from sqlalchemy import select
 
 from api.notifications.models import Notification
 from api.prompts import schedules
-from api.prompts.library import LIBRARY
+from api.prompts.library import library
 from tests.factories import pair
-from tests.helpers import assert_error, assert_invalid_fields
+from tests.helpers import all_prompts, assert_error, assert_invalid_fields
 
 
 def first_library(kind):
-    return [p for p in LIBRARY if p.kind == kind]
+    return [p for p in library() if p.kind == kind]
 
 
 # --- prompts ----------------------------------------------------------------------------------
@@ -21,19 +21,12 @@ def first_library(kind):
 
 def test_the_library_is_listed_in_a_stable_order(client, factory):
     actor = factory.partner()
-    texts, cursor = [], None
-    while True:
-        url = "/v1/prompts?limit=100" + (f"&cursor={cursor}" if cursor else "")
-        body = client.get(url, headers=actor.headers).get_json()
-        texts += [(p["kind"], p["text"], p["source"]) for p in body["items"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
+    texts = [(p["kind"], p["text"], p["source"]) for p in all_prompts(client, actor)]
     expected = [("check_in", p.text, "library") for p in first_library("check_in")] + [
         ("gratitude", p.text, "library") for p in first_library("gratitude")
     ]
     assert texts == expected
-    assert len(first_library("gratitude")) >= 30 and len(first_library("check_in")) >= 30
+    assert len(first_library("gratitude")) >= 150 and len(first_library("check_in")) >= 150
 
 
 def test_prompts_filter_by_kind_and_page(client, factory):
@@ -62,14 +55,14 @@ def test_couple_prompts_follow_the_library_for_that_couple_only(client, factory,
     assert created.status_code == 201
     body = created.get_json()
     assert body["source"] == "couple" and body["kind"] == "gratitude"
-    listed = client.get("/v1/prompts?kind=gratitude&limit=100", headers=second.headers)
-    assert listed.get_json()["items"][-1]["id"] == body["id"]
+    listed = all_prompts(client, second, "kind=gratitude")
+    assert listed[-1] == {**body, "category": None, "locale": None}
     outsider, _, _ = pair(factory)
-    others = client.get("/v1/prompts?kind=gratitude&limit=100", headers=outsider.headers)
-    assert body["id"] not in {p["id"] for p in others.get_json()["items"]}
+    others = all_prompts(client, outsider, "kind=gratitude")
+    assert body["id"] not in {p["id"] for p in others}
     therapist = factory.therapist()
-    theirs = client.get("/v1/prompts?kind=gratitude&limit=100", headers=therapist.headers)
-    assert body["id"] not in {p["id"] for p in theirs.get_json()["items"]}
+    theirs = all_prompts(client, therapist, "kind=gratitude")
+    assert body["id"] not in {p["id"] for p in theirs}
 
 
 @pytest.mark.parametrize(
@@ -132,7 +125,12 @@ def test_create_a_schedule_with_defaults(client, couple):
 def test_weekday_filter_and_explicit_zone(client, couple):
     first, _, _ = couple
     body = create_schedule(
-        client, first, days=["wed", "mon"], time="08:30", timezone="America/New_York"
+        client,
+        first,
+        days=["wed", "mon"],
+        time="08:30",
+        timezone="America/New_York",
+        delivery="together",
     ).get_json()
     assert body["days"] == ["mon", "wed"]
     assert body["next_fire_at"] == "2026-11-23T13:30:00.000Z"  # Monday 08:30 EST, still ahead
@@ -264,7 +262,7 @@ def test_ask_now_with_a_chosen_prompt(client, couple):
         json={"kind": "check_in", "text": "How close today?"},
     ).get_json()
     asked = ask(client, first, kind="check_in", prompt_id=mine["id"])
-    assert asked["prompt"] == {"id": mine["id"], "text": "How close today?"}
+    assert asked["prompt"] == {"id": mine["id"], "text": "How close today?", "locale": None}
     assert_error(
         client.post(
             "/v1/couple/rounds",

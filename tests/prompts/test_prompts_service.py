@@ -13,12 +13,12 @@ from api.errors import Conflict, NotFound, Unprocessable
 from api.notifications.models import Notification
 from api.pairing import service as pairing_service
 from api.prompts import schedules, service
-from api.prompts.library import LIBRARY
+from api.prompts.library import library
 from api.prompts.models import Answer, Prompt, Round
 from tests.factories import pair
 
-GRATITUDE = [p.text for p in LIBRARY if p.kind == "gratitude"]
-CHECK_IN = [p.text for p in LIBRARY if p.kind == "check_in"]
+GRATITUDE = [p.text for p in library() if p.kind == "gratitude"]
+CHECK_IN = [p.text for p in library() if p.kind == "check_in"]
 
 
 def couple_of(factory, session, **second):
@@ -33,11 +33,17 @@ def own_prompt(session, paired, clock, kind="gratitude", text="What did they coo
     )
 
 
-def listed(session, couple_id, kind=None, offset=0, limit=100):
+def listed(session, couple_id, kind=None, offset=0, limit=100, locale="en", category=None):
     everything, next_offset = [], offset
     while next_offset is not None:
         page, next_offset = service.list_prompts(
-            session=session, couple_id=couple_id, kind=kind, offset=next_offset, limit=limit
+            session=session,
+            couple_id=couple_id,
+            locale=locale,
+            kind=kind,
+            category=category,
+            offset=next_offset,
+            limit=limit,
         )
         everything += page
     return everything
@@ -115,19 +121,20 @@ def test_a_couples_own_and_therapist_prompts_follow_the_library_of_their_kind(
 def test_list_prompts_pages_by_offset(factory, session, paired, clock):
     _, _, c = paired
     mine = own_prompt(session, paired, clock, kind="check_in", text="Ours")
+    n = len(CHECK_IN)
     page, next_offset = service.list_prompts(
-        session=session, couple_id=c.id, kind="check_in", offset=37, limit=2
+        session=session, couple_id=c.id, locale="en", kind="check_in", offset=n - 3, limit=2
     )
-    assert [p.text for p in page] == CHECK_IN[37:39]
-    assert next_offset == 39
+    assert [p.text for p in page] == CHECK_IN[n - 3 : n - 1]
+    assert next_offset == n - 1
     page, next_offset = service.list_prompts(
-        session=session, couple_id=c.id, kind="check_in", offset=next_offset, limit=2
+        session=session, couple_id=c.id, locale="en", kind="check_in", offset=next_offset, limit=2
     )
     assert [p.id for p in page][1:] == [mine.id]
-    assert [p.text for p in page] == [CHECK_IN[39], "Ours"]
+    assert [p.text for p in page] == [CHECK_IN[n - 1], "Ours"]
     assert next_offset is None  # the last page ends exactly here
     beyond, after = service.list_prompts(
-        session=session, couple_id=c.id, kind="check_in", offset=500, limit=2
+        session=session, couple_id=c.id, locale="en", kind="check_in", offset=500, limit=2
     )
     assert (beyond, after) == ([], None)
 
@@ -192,7 +199,7 @@ def test_ask_now_rotates_then_asks_a_chosen_prompt(session, paired, clock):
     assert ask(session, paired, clock, kind="check_in").prompt["text"] == CHECK_IN[1]
     mine = own_prompt(session, paired, clock, kind="check_in", text="How close today?")
     chosen = ask(session, paired, clock, kind="check_in", prompt_id=mine.id)
-    assert chosen.prompt == {"id": mine.id, "text": "How close today?"}
+    assert chosen.prompt == {"id": mine.id, "text": "How close today?", "locale": None}
     with pytest.raises(Unprocessable):
         ask(session, paired, clock, kind="gratitude", prompt_id=mine.id)
     session.rollback()
@@ -214,6 +221,7 @@ def test_ask_scheduled_asks_once_per_firing(session, paired, clock):
             kind="gratitude",
             prompt_id=None,
             fire_at=at,
+            asked_at={first.user.id: at, second.user.id: at},
             now=at,
         )
 
@@ -301,7 +309,7 @@ def test_answer_to_reveal_and_completion(session, paired, clock):
     [told] = outbox(session, "partner_answered")
     assert (told.recipient_id, told.body) == (
         second.user.id,
-        "Your partner answered today's question.",
+        "Your partner answered. Answer too to see what they said.",
     )
     assert "coffee" not in told.title + told.body
 

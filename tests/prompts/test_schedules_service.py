@@ -64,13 +64,25 @@ def test_create_defaults_to_every_day_in_the_creators_zone(factory, session, clo
     got = stored(session, made)
     assert (got.couple_id, got.kind, got.prompt_id, got.days) == (c.id, "gratitude", None, None)
     assert (got.timezone, got.active, got.created_by) == ("America/New_York", True, first.user.id)
+    assert (got.delivery, got.categories) == ("each_local", None)
     assert got.created_at == got.updated_at == clock()
-    # 20:00 in New York on Monday is 01:00Z on Tuesday.
-    assert got.next_fire_at == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    # Each partner at 20:00 in their own zone: the partner in Paris comes first (19:00Z); the
+    # one in New York follows at 01:00Z on Tuesday.
+    assert got.next_fire_at == datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
+    # Together, both are asked at 20:00 in the schedule's zone, New York's.
+    update(session, paired, clock, made, delivery="together")
+    assert stored(session, made).next_fire_at == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 
 
 def test_create_with_days_and_a_zone(session, paired, clock):
-    made = create(session, paired, clock, days=["sat", "wed", "sat"], timezone="Asia/Tokyo")
+    made = create(
+        session,
+        paired,
+        clock,
+        days=["sat", "wed", "sat"],
+        timezone="Asia/Tokyo",
+        delivery="together",
+    )
     got = stored(session, made)
     assert (got.days, got.timezone) == (["wed", "sat"], "Asia/Tokyo")
     # Wednesday 20:00 in Tokyo is 11:00Z that day.
@@ -156,7 +168,7 @@ def test_switching_off_and_on_again(session, paired, clock):
 
 
 def test_a_zone_change_moves_the_next_instant(session, paired, clock):
-    made = create(session, paired, clock)
+    made = create(session, paired, clock, delivery="together")
     update(session, paired, clock, made, timezone="America/Los_Angeles")
     assert stored(session, made).next_fire_at == datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
 
@@ -200,6 +212,7 @@ def test_remove_schedules_deletes_them_and_keeps_their_rounds(session, paired, c
         kind="gratitude",
         prompt_id=None,
         fire_at=gone.next_fire_at,
+        asked_at={member: gone.next_fire_at for member in c.member_ids()},
         now=clock(),
     )
     session.commit()

@@ -14,7 +14,7 @@ from api import flows
 from api.notifications.models import Notification
 from api.pairing import service as pairing_service
 from api.prompts import schedules, service
-from api.prompts.library import LIBRARY
+from api.prompts.library import library
 from api.prompts.models import Round, Schedule
 from tests.factories import pair
 
@@ -52,7 +52,7 @@ def test_a_due_schedule_fires_once_and_advances(factory, session, session_factor
     assert fire(session_factory, clock) == 0
     [r] = rounds(session)
     assert (r.schedule_id, r.fire_at, r.asked_at, r.kind) == (s.id, clock(), clock(), "gratitude")
-    assert r.prompt_text == LIBRARY[0].text
+    assert r.prompt_text == library()[0].text
     reload(session, s)
     assert s.next_fire_at == datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
     notes = session.scalars(select(Notification).where(Notification.kind == "prompt")).all()
@@ -113,7 +113,7 @@ def test_rotation_avoids_what_the_couple_was_asked_recently(
         reload(session, s)
         clock.set(s.next_fire_at)
         fire(session_factory, clock)
-    check_ins = [p.text for p in LIBRARY if p.kind == "check_in"]
+    check_ins = [p.text for p in library() if p.kind == "check_in"]
     assert [r.prompt_text for r in rounds(session)] == check_ins[:4]
 
 

@@ -12,7 +12,7 @@ from api.notifications.models import Notification
 from api.prompts import schedules as schedules_service
 from api.prompts.models import Round, Schedule
 from tests.factories import pair
-from tests.helpers import assert_error, assert_invalid_fields
+from tests.helpers import all_prompts, assert_error, assert_invalid_fields
 
 
 @pytest.fixture
@@ -310,8 +310,8 @@ def test_an_assignment_is_delivered_to_both_partners_by_the_worker(
     # The zone of the partner who added the therapist.
     assert (schedule["timezone"], schedule["days"]) == ("Europe/Paris", ["mon", "thu"])
     assert schedule["next_fire_at"] == "2026-11-23T18:00:00.000Z"
-    prompts = client.get("/v1/prompts?kind=check_in&limit=100", headers=second.headers)
-    assert body["prompt"]["id"] in {p["id"] for p in prompts.get_json()["items"]}
+    prompts = all_prompts(client, second, "kind=check_in")
+    assert body["prompt"]["id"] in {p["id"] for p in prompts}
 
     clock.set(clock() + timedelta(hours=6))
     fired = schedules_service.materialise_due_schedules(
@@ -352,8 +352,8 @@ def test_listing_and_deleting_assignments(client, session, therapist, couple):
     assert_error(client.delete(path, headers=therapist.headers), 404, "not_found")
     session.commit()
     assert session.get(Schedule, uuid.UUID(made["schedule"]["id"])) is None
-    prompts = client.get("/v1/prompts?kind=check_in&limit=100", headers=first.headers)
-    assert made["prompt"]["id"] in {p["id"] for p in prompts.get_json()["items"]}
+    prompts = all_prompts(client, first, "kind=check_in")
+    assert made["prompt"]["id"] in {p["id"] for p in prompts}
     assert (
         client.get(
             f"/v1/therapist/couples/{couple_id}/assignments", headers=therapist.headers

@@ -322,7 +322,9 @@ def test_couple_rounds_holds_only_rounds_both_answered(session, paired, therapis
     complete = ask_and_answer(first, second)
     ask_and_answer(first)  # one answer: not complete, so not shown
     ask_and_answer()  # none
-    page = service.couple_rounds(session=session, grant=grant, limit=10, cursor=None)
+    page = service.couple_rounds(
+        session=session, grant=grant, therapist=therapist, limit=10, cursor=None
+    )
     [shown] = page.items
     assert shown.id == complete
     assert {a["user_id"]: a["rating"] for a in shown.answers} == {

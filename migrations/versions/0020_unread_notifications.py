@@ -1,6 +1,6 @@
 """unread notifications index
 
-Revision ID: 0014
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-01 10:12:00.000000
 
@@ -14,7 +14,7 @@ import api.db
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0014'
+revision: str = '0020'
 down_revision: Union[str, Sequence[str], None] = '0019'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
