@@ -8,7 +8,9 @@ from api.timeutil import WEEKDAYS
 from schemas.common import (
     LOCAL_TIME_DOC,
     MAX_CURSOR_LENGTH,
+    Closed,
     Instant,
+    JsonInteger,
     LocalTime,
     OffsetCursorField,
     PageQueryArgsSchema,
@@ -16,6 +18,7 @@ from schemas.common import (
     ResponseSchema,
     StrictSchema,
     Timezone,
+    Weekdays,
 )
 
 Kind = lambda **kw: fields.String(validate=validate.OneOf(PROMPT_KINDS), **kw)  # noqa: E731
@@ -30,6 +33,7 @@ class Days(fields.List):
             fields.String(validate=validate.OneOf(WEEKDAYS)),
             validate=[validate.Length(min=1, max=7), self._distinct],
             allow_none=True,
+            metadata={"uniqueItems": True, **kwargs.pop("metadata", {})},
             **kwargs,
         )
 
@@ -54,7 +58,9 @@ class PromptCreateSchema(StrictSchema):
 class PromptQueryArgsSchema(StrictSchema):
     kind = Kind()
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = OffsetCursorField(load_default=None, metadata={"maxLength": MAX_CURSOR_LENGTH})
+    cursor = OffsetCursorField(
+        load_default=None, metadata={"minLength": 1, "maxLength": MAX_CURSOR_LENGTH}
+    )
 
 
 class PromptPageSchema(PageSchema):
@@ -64,9 +70,9 @@ class PromptPageSchema(PageSchema):
 
 class ScheduleSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
-    kind = fields.String(dump_only=True)
+    kind = Closed(PROMPT_KINDS, dump_only=True)
     prompt_id = fields.UUID(dump_only=True, allow_none=True)
-    days = fields.List(fields.String(), dump_only=True, allow_none=True)
+    days = Weekdays(dump_only=True, allow_none=True)
     time = LocalTime(dump_only=True, metadata=TIME_DOC)
     timezone = fields.String(dump_only=True)
     active = fields.Boolean(dump_only=True)
@@ -110,7 +116,7 @@ class RoundPromptSchema(ResponseSchema):
 
 class RoundSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
-    kind = fields.String(dump_only=True)
+    kind = Closed(PROMPT_KINDS, dump_only=True)
     status = fields.String(dump_only=True, metadata={"enum": ["open", "complete"]})
     prompt = fields.Nested(RoundPromptSchema, dump_only=True)
     asked_at = Instant(dump_only=True)
@@ -137,8 +143,8 @@ class AnswerCreateSchema(StrictSchema):
     text = fields.String(
         validate=validate.Length(min=1, max=1000), allow_none=True, load_default=None
     )
-    rating = fields.Integer(
-        validate=validate.Range(min=1, max=5), allow_none=True, load_default=None, strict=True
+    rating = JsonInteger(
+        validate=validate.Range(min=1, max=5), allow_none=True, load_default=None
     )
 
 

@@ -4,7 +4,15 @@ from marshmallow import fields, validate
 
 from api.prompts.models import PROMPT_KINDS
 from api.therapists.models import GRANT_STATUSES, SCOPES
-from schemas.common import Instant, LocalTime, PageSchema, ResponseSchema, StrictSchema, Timezone
+from schemas.common import (
+    Closed,
+    Instant,
+    LocalTime,
+    PageSchema,
+    ResponseSchema,
+    StrictSchema,
+    Timezone,
+)
 from schemas.gratitude import GratitudeSchema
 from schemas.prompts import TIME_DOC, Days, PromptSchema, ScheduleSchema
 
@@ -42,7 +50,11 @@ class GrantPageSchema(PageSchema):
 
 class AccessLogEntrySchema(ResponseSchema):
     at = Instant(dump_only=True)
-    action = fields.String(dump_only=True)
+    # Not an enum: every therapist feature adds actions, and a client must not fail on one.
+    action = fields.String(
+        dump_only=True,
+        metadata={"description": "What was asked for, as `area.verb` (`rounds.read`, ...)"},
+    )
     path = fields.String(dump_only=True)
     outcome = fields.String(dump_only=True, metadata={"enum": ["allowed", "denied"]})
 
@@ -81,7 +93,7 @@ class ContentPromptSchema(ResponseSchema):
 
 class ContentRoundSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
-    kind = fields.String(dump_only=True)
+    kind = Closed(PROMPT_KINDS, dump_only=True)
     prompt = fields.Nested(ContentPromptSchema, dump_only=True)
     asked_at = Instant(dump_only=True)
     answers = fields.List(fields.Nested(ContentAnswerSchema), dump_only=True)
