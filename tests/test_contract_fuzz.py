@@ -52,7 +52,10 @@ OPENAPI = os.path.join(ROOT, "openapi.yaml")
 #   and which texts an entry needs follows from its kind (a note's text, a thought record's
 #   situation and thought), a rule between fields the schema states in words.
 # - not_due: a check or late notice for a time that is not due on the clock of the request.
-# - rating_not_allowed, text_required: what an answer holds follows from the round's kind.
+# - rating_not_allowed, rating_required, text_required: what an answer holds follows from
+#   the round's kind.
+# - a commitment with both days and a date, and a feeling name of spaces only (names are
+#   trimmed): rules between fields and after trimming, stated in words in the schema.
 # - invite_not_found (`ensure_resource_availability`, stateful): an invite is open until it
 #   is accepted or withdrawn, which the chain may already have done.
 REJECTED_BEYOND_THE_SCHEMA = {
@@ -61,6 +64,7 @@ REJECTED_BEYOND_THE_SCHEMA = {
         "idempotency_key_reused",
         "not_due",
         "rating_not_allowed",
+        "rating_required",
         "text_required",
         "invite_not_found",
     },
@@ -72,6 +76,8 @@ REJECTED_BEYOND_THE_SCHEMA = {
         "Required for a thought record.",
         "Not part of a thought record.",
         "Not part of a note.",
+        "Give either days or a date, not both.",
+        "A feeling needs a name.",
     },
 }
 
