@@ -177,8 +177,9 @@ def _ref_header(name: str) -> dict[str, str]:
 class ContractPlugin(BasePlugin):
     """Knows the app, to read what each route's view declares (its access, its limits)."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, *, limiter: Any) -> None:
         self.app = app
+        self.limiter = limiter
 
     def init_spec(self, spec: APISpec) -> None:
         super().init_spec(spec)
@@ -217,7 +218,7 @@ class ContractPlugin(BasePlugin):
                 continue
             if operation.pop(CONDITIONAL, False):
                 _conditional(operation)
-            limited = _rate_limited(getattr(view_class, method, None))
+            limited = _rate_limited(self.limiter, getattr(view_class, method, None))
             if limited:
                 _rate_limit(operation)
             operation.setdefault("operationId", operation_id(method, path))
@@ -242,11 +243,11 @@ def _is_response_schema(schema: Any) -> bool:
     return issubclass(cls, ResponseSchema)
 
 
-def _rate_limited(func) -> bool:
+def _rate_limited(limiter: Any, func) -> bool:
+    """Whether a `limiter.limit` decorates the view (Flask-Limiter keys its decorated limits by
+    the function's qualified name)."""
     if func is None:
         return False
-    from api.extensions import limiter
-
     return get_qualified_name(func) in limiter.limit_manager._decorated_limits
 
 
