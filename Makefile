@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint openapi migrate venv worker bench-dispatch messages
+.PHONY: run test lint openapi migrate venv node-tools worker bench-dispatch messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
+# The pinned third-party tools the suite runs on openapi.yaml (tests/test_third_party_tools.py).
+NODE_TOOLS := tests/clients/ts
+$(NODE_TOOLS)/node_modules/.installed: $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
+	npm ci --prefix $(NODE_TOOLS) --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-tools: $(NODE_TOOLS)/node_modules/.installed
+
 migrate: venv
 	$(BIN)/alembic upgrade head
 
@@ -22,10 +30,10 @@ migrate: venv
 run: migrate
 	@trap 'kill 0' INT TERM; \
 	$(BIN)/flask --app wsgi worker & \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 4 wsgi:app & \
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers 1 --threads 4 wsgi:app & \
 	wait
 
-test: venv
+test: venv node-tools
 	$(BIN)/pytest -q
 
 lint: venv

@@ -19,6 +19,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # SIGTERM lets requests in flight finish for this long before workers are stopped.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# Request lines up to 8 KiB (gunicorn's maximum) reach the app, so a long query string is
+# answered by Steady in its JSON error shape, not refused by gunicorn with an HTML page.
+limit_request_line = 8190
 # Recycle workers now and then so a slow leak cannot grow without bound.
 max_requests = 5000
 max_requests_jitter = 500

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import db, observability
+from api import db, docs, observability
 from api.auth import passwords
 from api.auth.context import CALLER_LOADER, authenticate_request, touch_session
 from api.config import check_config, load_config
@@ -26,8 +26,11 @@ API_SPEC_OPTIONS = {
             "Steady helps partners be predictable for each other: shared gratitude and "
             "check-in questions, a ledger of promises kept, and a view for the therapist "
             "both partners invited."
-        )
+        ),
+        "license": {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"},
     },
+    # Relative: the host that serves this document serves the API.
+    "servers": [{"url": "/", "description": "The host serving this document"}],
     "components": {
         "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -50,7 +53,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Served by Steady from a pinned package (api/docs.py): the page works offline.
+        OPENAPI_SWAGGER_UI_URL=docs.ASSETS_URL,
+        OPENAPI_SWAGGER_UI_CONFIG=docs.SWAGGER_UI_CONFIG,
         API_SPEC_OPTIONS=API_SPEC_OPTIONS,
         # Retry-After is set on 429 answers only, by the error renderer.
         RATELIMIT_HEADERS_ENABLED=False,
@@ -72,7 +77,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     observability.init_app(app)
     idempotency = idempotency_hooks.IdempotencyPlugin()
-    api.init_app(app, spec_kwargs={"extra_plugins": [idempotency, ContractPlugin()]})
+    contract = ContractPlugin(app, limiter=limiter)
+    api.init_app(app, spec_kwargs={"extra_plugins": [idempotency, contract]})
+    docs.init_app(app)
     limiter.init_app(app)
     register_error_handlers(app, render_http=render_http_error)
     _init_firebase_auth(app)

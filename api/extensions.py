@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import http
 import math
 import time
 
 from flask import Response, request
 from flask_limiter import Limiter as _Limiter
 from flask_smorest import Api as _Api
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from api.errors import ErrorSchema, render_http_exception
+from api.spec import REQUEST_ID
 
 
 def client_ip() -> str:
@@ -24,6 +27,24 @@ class Api(_Api):
 
     def handle_http_exception(self, error):
         return render_http_error(error)
+
+    def _register_responses(self):
+        # The error answers flask-smorest documents by reference (422 from `@blp.arguments`),
+        # with the request id every answer carries (api.spec).
+        for status in http.HTTPStatus:
+            response = {
+                "description": status.phrase,
+                "headers": {REQUEST_ID: {"$ref": f"#/components/headers/{REQUEST_ID}"}},
+            }
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+
+    def _register_pagination_header(self):
+        # Lists page with cursors (schemas.common.PageSchema), not flask-smorest's pagination:
+        # its header and metadata schema would sit unused in openapi.yaml.
+        pass
 
 
 class Limiter(_Limiter):

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from api.accounts.models import PLATFORMS
+from api.accounts.models import PLATFORMS, ROLES
 from api.i18n import SUPPORTED
 from api.web.models import END_REASONS
 from schemas.agreements import ExportAgreementSchema
 from schemas.commitments import ExportCommitmentSchema
 from schemas.common import (
     LOCALE_RE,
+    Closed,
     Email,
     Instant,
     PageSchema,
@@ -28,7 +29,7 @@ class UserSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     email = fields.String(dump_only=True, allow_none=True)
     display_name = fields.String(dump_only=True)
-    role = fields.String(dump_only=True)
+    role = Closed(ROLES, dump_only=True)
     timezone = fields.String(dump_only=True)
     locale = fields.String(dump_only=True)
     effective_locale = fields.String(
@@ -45,7 +46,7 @@ class UserSchema(ResponseSchema):
 class UserUpdateSchema(StrictSchema):
     display_name = fields.String(validate=validate.Length(min=1, max=80))
     timezone = Timezone()
-    locale = fields.String(validate=[validate.Length(max=35), validate.Regexp(LOCALE_RE)])
+    locale = fields.String(validate=[validate.Length(min=2, max=35), validate.Regexp(LOCALE_RE)])
 
 
 class DeviceCreateSchema(StrictSchema):
@@ -56,7 +57,7 @@ class DeviceCreateSchema(StrictSchema):
 
 class DeviceSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
-    platform = fields.String(dump_only=True)
+    platform = Closed(PLATFORMS, dump_only=True)
     app_version = fields.String(dump_only=True, allow_none=True)
     created_at = Instant(dump_only=True)
     last_seen_at = Instant(dump_only=True)

@@ -5,12 +5,14 @@ from marshmallow import fields, validate
 from api.agreements.models import CHECK_IN_STATUSES, OCCURRENCE_STATUSES
 from schemas.common import (
     Instant,
+    JsonInteger,
     LocalTime,
     PageQueryArgsSchema,
     PageSchema,
     ResponseSchema,
     StrictSchema,
     Timezone,
+    Weekdays,
 )
 from schemas.prompts import TIME_DOC, Days
 
@@ -20,18 +22,18 @@ def Message(**kwargs) -> fields.String:  # noqa: N802
 
 
 def Window(**kwargs) -> fields.Integer:  # noqa: N802
-    return fields.Integer(validate=validate.Range(min=5, max=120), strict=True, **kwargs)
+    return JsonInteger(validate=validate.Range(min=5, max=120), **kwargs)
 
 
 def RemindBefore(**kwargs) -> fields.Integer:  # noqa: N802
-    return fields.Integer(validate=validate.Range(min=0, max=120), strict=True, **kwargs)
+    return JsonInteger(validate=validate.Range(min=0, max=120), **kwargs)
 
 
 class AgreementSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
     owner_id = fields.UUID(dump_only=True)
     title = fields.String(dump_only=True)
-    days = fields.List(fields.String(), dump_only=True, allow_none=True)
+    days = Weekdays(dump_only=True, allow_none=True)
     time = LocalTime(dump_only=True, metadata=TIME_DOC)
     window_minutes = fields.Integer(dump_only=True)
     timezone = fields.String(dump_only=True)
@@ -85,9 +87,8 @@ class CheckInSchema(ResponseSchema):
 
 
 class LateNoticeCreateSchema(StrictSchema):
-    minutes = fields.Integer(
+    minutes = JsonInteger(
         required=True,
-        strict=True,
         validate=validate.Range(min=5, max=240),
         metadata={"description": "About how late, in minutes"},
     )
@@ -126,7 +127,7 @@ class TherapistAgreementSchema(ResponseSchema):
         allow_none=True,
         metadata={"description": "Only with the summary_and_content scope; null otherwise"},
     )
-    days = fields.List(fields.String(), dump_only=True, allow_none=True)
+    days = Weekdays(dump_only=True, allow_none=True)
     time = LocalTime(dump_only=True, metadata=TIME_DOC)
     timezone = fields.String(dump_only=True)
     window_minutes = fields.Integer(dump_only=True)
@@ -160,7 +161,7 @@ class ExportAgreementSchema(ResponseSchema):
 
     id = fields.UUID(dump_only=True, attribute="agreement.id")
     title = fields.String(dump_only=True, attribute="agreement.title")
-    days = fields.List(fields.String(), dump_only=True, allow_none=True, attribute="agreement.days")
+    days = Weekdays(dump_only=True, allow_none=True, attribute="agreement.days")
     time = LocalTime(dump_only=True, attribute="agreement.time", metadata=TIME_DOC)
     window_minutes = fields.Integer(dump_only=True, attribute="agreement.window_minutes")
     timezone = fields.String(dump_only=True, attribute="agreement.timezone")

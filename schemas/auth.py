@@ -4,7 +4,15 @@ from marshmallow import fields, validate
 
 from api.accounts.models import ROLES
 from schemas.accounts import UserSchema
-from schemas.common import Email, Instant, PageSchema, ResponseSchema, StrictSchema, Timezone
+from schemas.common import (
+    Closed,
+    Email,
+    Instant,
+    PageSchema,
+    ResponseSchema,
+    StrictSchema,
+    Timezone,
+)
 
 Password = lambda: fields.String(  # noqa: E731
     required=True, validate=validate.Length(min=10, max=256), load_only=True
@@ -42,7 +50,7 @@ class TokenPairSchema(ResponseSchema):
     user = fields.Nested(UserSchema, dump_only=True)
     access_token = fields.String(dump_only=True)
     refresh_token = fields.String(dump_only=True)
-    token_type = fields.String(dump_only=True)
+    token_type = Closed(["Bearer"], dump_only=True)
     expires_in = fields.Integer(dump_only=True)
 
 

@@ -5,12 +5,14 @@ from marshmallow import fields, validate
 
 from schemas.common import (
     Instant,
+    JsonInteger,
     LocalTime,
     PageQueryArgsSchema,
     PageSchema,
     ResponseSchema,
     StrictSchema,
     Timezone,
+    Weekdays,
 )
 from schemas.prompts import TIME_DOC, Days
 
@@ -20,7 +22,7 @@ class CommitmentSchema(ResponseSchema):
     owner_id = fields.UUID(dump_only=True)
     title = fields.String(dump_only=True)
     details = fields.String(dump_only=True, allow_none=True)
-    days = fields.List(fields.String(), dump_only=True, allow_none=True)
+    days = Weekdays(dump_only=True, allow_none=True)
     date = fields.Date(dump_only=True, allow_none=True)
     due_time = LocalTime(dump_only=True, metadata=TIME_DOC)
     timezone = fields.String(dump_only=True)
@@ -44,8 +46,8 @@ class CommitmentCreateSchema(StrictSchema):
     date = fields.Date(allow_none=True, load_default=None)
     due_time = LocalTime(required=True, metadata=TIME_DOC)
     timezone = Timezone(allow_none=True, load_default=None)
-    remind_before_minutes = fields.Integer(
-        validate=validate.Range(min=0, max=1440), allow_none=True, load_default=None, strict=True
+    remind_before_minutes = JsonInteger(
+        validate=validate.Range(min=0, max=1440), allow_none=True, load_default=None
     )
 
     @ma.validates_schema
@@ -60,8 +62,8 @@ class CommitmentUpdateSchema(StrictSchema):
     date = fields.Date(allow_none=True)
     due_time = LocalTime(metadata=TIME_DOC)
     timezone = Timezone()
-    remind_before_minutes = fields.Integer(
-        validate=validate.Range(min=0, max=1440), allow_none=True, strict=True
+    remind_before_minutes = JsonInteger(
+        validate=validate.Range(min=0, max=1440), allow_none=True
     )
 
     @ma.validates_schema
@@ -112,9 +114,7 @@ class ExportCommitmentSchema(ResponseSchema):
     id = fields.UUID(dump_only=True, attribute="commitment.id")
     title = fields.String(dump_only=True, attribute="commitment.title")
     details = fields.String(dump_only=True, allow_none=True, attribute="commitment.details")
-    days = fields.List(
-        fields.String(), dump_only=True, allow_none=True, attribute="commitment.days"
-    )
+    days = Weekdays(dump_only=True, allow_none=True, attribute="commitment.days")
     date = fields.Date(dump_only=True, allow_none=True, attribute="commitment.date")
     due_time = LocalTime(dump_only=True, attribute="commitment.due_time", metadata=TIME_DOC)
     timezone = fields.String(dump_only=True, attribute="commitment.timezone")

@@ -15,6 +15,7 @@ from marshmallow import fields, validate
 
 from api.errors import Unprocessable
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor
+from api.timeutil import WEEKDAYS
 
 # Cursors the server issues are far shorter; a longer one cannot be ours.
 MAX_CURSOR_LENGTH = 512
@@ -34,14 +35,14 @@ def validate_timezone(value: str) -> None:
 
 class Timezone(fields.String):
     def __init__(self, **kwargs):
-        super().__init__(validate=[validate.Length(max=64), validate_timezone], **kwargs)
+        super().__init__(validate=[validate.Length(min=1, max=64), validate_timezone], **kwargs)
 
 
 class Email(fields.Email):
     """Trimmed and lower-cased before validation, so lookups match however it was typed."""
 
     def __init__(self, **kwargs):
-        super().__init__(validate=validate.Length(max=254), **kwargs)
+        super().__init__(validate=validate.Length(min=1, max=254), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
@@ -104,6 +105,32 @@ class ResponseSchema(ma.Schema):
             field_obj.required = True
 
 
+class JsonInteger(fields.Integer):
+    """An integer as JSON Schema counts one: 5 and 5.0 alike; "5", 5.5 and true are not."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+def Closed(values, **kwargs) -> fields.String:  # noqa: N802
+    """A response string from a closed set, documented as an enum (so generated clients get
+    one); the set is the one the server's own code writes from."""
+    metadata = {"enum": list(values), **kwargs.pop("metadata", {})}
+    return fields.String(metadata=metadata, **kwargs)
+
+
+def Weekdays(**kwargs) -> fields.List:  # noqa: N802
+    """A response list of weekdays ("mon" ... "sun")."""
+    return fields.List(Closed(WEEKDAYS), **kwargs)
+
+
 class Instant(fields.DateTime):
     """An instant: written as `YYYY-MM-DDTHH:MM:SS.sssZ` (UTC, milliseconds, what
     JavaScript's `toISOString()` writes) — the one place instants are formatted; read from any
@@ -157,7 +184,9 @@ class PageQueryArgsSchema(StrictSchema):
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT)
     )
-    cursor = CursorField(load_default=None, metadata={"maxLength": MAX_CURSOR_LENGTH})
+    cursor = CursorField(
+        load_default=None, metadata={"minLength": 1, "maxLength": MAX_CURSOR_LENGTH}
+    )
 
 
 class PageSchema(ResponseSchema):

@@ -7,6 +7,7 @@ from api.journal.models import KINDS
 from api.journal.service import DEFAULT_WEEKS, MAX_FEELINGS, MAX_WEEKS, Feeling
 from schemas.common import (
     Instant,
+    JsonInteger,
     PageQueryArgsSchema,
     PageSchema,
     ResponseSchema,
@@ -45,7 +46,7 @@ class FeelingName(fields.String):
 
 class JournalFeelingCreateSchema(StrictSchema):
     name = FeelingName(required=True)
-    intensity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    intensity = JsonInteger(required=True, validate=validate.Range(min=0, max=100))
 
     @ma.post_load
     def _to_feeling(self, data, **kwargs):

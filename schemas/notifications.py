@@ -14,6 +14,7 @@ from schemas.common import (
     ResponseSchema,
     StrictSchema,
 )
+from schemas.journal import StrictBoolean
 
 
 class QuietHoursUpdateSchema(StrictSchema):
@@ -32,12 +33,20 @@ class QuietHoursUpdateSchema(StrictSchema):
             raise ma.ValidationError("start and end must differ.", "end")
 
 
+# One property per kind of push, so the contract names exactly the keys the server accepts.
+KindSwitchesUpdateSchema = StrictSchema.from_dict(
+    {kind: StrictBoolean() for kind in KINDS}, name="KindSwitchesUpdateSchema"
+)
+KindSwitchesSchema = ResponseSchema.from_dict(
+    {kind: fields.Boolean(dump_only=True) for kind in KINDS}, name="KindSwitchesSchema"
+)
+
+
 class NotificationSettingsUpdateSchema(StrictSchema):
     quiet_hours = fields.Nested(QuietHoursUpdateSchema, required=True, allow_none=True)
     daily_cap = fields.Integer(required=True, validate=validate.Range(min=1, max=50))
-    kinds = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(KINDS)),
-        values=fields.Boolean(),
+    kinds = fields.Nested(
+        KindSwitchesUpdateSchema,
         load_default=dict,
         metadata={"description": "Push switches per kind; kinds left out are on."},
     )
@@ -51,9 +60,8 @@ class QuietHoursSchema(ResponseSchema):
 class NotificationSettingsSchema(ResponseSchema):
     quiet_hours = fields.Nested(QuietHoursSchema, dump_only=True, allow_none=True)
     daily_cap = fields.Integer(dump_only=True)
-    kinds = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(KINDS)),
-        values=fields.Boolean(),
+    kinds = fields.Nested(
+        KindSwitchesSchema,
         dump_only=True,
         metadata={"description": "Whether each kind is pushed; every kind is listed."},
     )

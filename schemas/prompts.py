@@ -10,7 +10,9 @@ from api.timeutil import WEEKDAYS
 from schemas.common import (
     LOCAL_TIME_DOC,
     MAX_CURSOR_LENGTH,
+    Closed,
     Instant,
+    JsonInteger,
     LocalTime,
     OffsetCursorField,
     PageQueryArgsSchema,
@@ -18,6 +20,7 @@ from schemas.common import (
     ResponseSchema,
     StrictSchema,
     Timezone,
+    Weekdays,
 )
 
 Kind = lambda **kw: fields.String(validate=validate.OneOf(PROMPT_KINDS), **kw)  # noqa: E731
@@ -47,6 +50,7 @@ class Days(fields.List):
             fields.String(validate=validate.OneOf(WEEKDAYS)),
             validate=[validate.Length(min=1, max=7), self._distinct],
             allow_none=True,
+            metadata={"uniqueItems": True, **kwargs.pop("metadata", {})},
             **kwargs,
         )
 
@@ -96,7 +100,9 @@ class PromptQueryArgsSchema(StrictSchema):
     kind = Kind()
     category = Category(metadata={"description": "Only library prompts of this category"})
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = OffsetCursorField(load_default=None, metadata={"maxLength": MAX_CURSOR_LENGTH})
+    cursor = OffsetCursorField(
+        load_default=None, metadata={"minLength": 1, "maxLength": MAX_CURSOR_LENGTH}
+    )
 
 
 class PromptPageSchema(PageSchema):
@@ -106,12 +112,12 @@ class PromptPageSchema(PageSchema):
 
 class ScheduleSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
-    kind = fields.String(dump_only=True)
+    kind = Closed(PROMPT_KINDS, dump_only=True)
     prompt_id = fields.UUID(dump_only=True, allow_none=True)
     categories = fields.List(
         fields.String(metadata={"enum": list(CATEGORIES)}), dump_only=True, allow_none=True
     )
-    days = fields.List(fields.String(), dump_only=True, allow_none=True)
+    days = Weekdays(dump_only=True, allow_none=True)
     time = LocalTime(dump_only=True, metadata=TIME_DOC)
     timezone = fields.String(dump_only=True)
     delivery = Delivery(dump_only=True)
@@ -161,7 +167,7 @@ class RoundPromptSchema(ResponseSchema):
 
 class RoundSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
-    kind = fields.String(dump_only=True)
+    kind = Closed(PROMPT_KINDS, dump_only=True)
     status = fields.String(dump_only=True, metadata={"enum": ["open", "complete"]})
     prompt = fields.Nested(RoundPromptSchema, dump_only=True)
     asked_at = Instant(dump_only=True)
@@ -194,8 +200,8 @@ class AnswerCreateSchema(StrictSchema):
     text = fields.String(
         validate=validate.Length(min=1, max=1000), allow_none=True, load_default=None
     )
-    rating = fields.Integer(
-        validate=validate.Range(min=1, max=5), allow_none=True, load_default=None, strict=True
+    rating = JsonInteger(
+        validate=validate.Range(min=1, max=5), allow_none=True, load_default=None
     )
 
 

@@ -2,15 +2,14 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from schemas.common import Instant, PageSchema, ResponseSchema, StrictSchema
+from schemas.common import Instant, JsonInteger, PageSchema, ResponseSchema, StrictSchema
 
 
 class CoupleSettingsUpdateSchema(StrictSchema):
     """What the partners share and either may change (PUT replaces)."""
 
-    reassurance_daily_limit = fields.Integer(
+    reassurance_daily_limit = JsonInteger(
         required=True,
-        strict=True,
         validate=validate.Range(min=1, max=10),
         metadata={"description": "Reassurance requests each partner may make per local day"},
     )

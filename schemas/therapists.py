@@ -6,6 +6,7 @@ from api.prompts.models import PROMPT_KINDS
 from api.therapists.models import GRANT_STATUSES, SCOPES
 from api.therapists.service import COMPLETION_ROUNDS
 from schemas.common import (
+    Closed,
     Instant,
     LocalTime,
     PageQueryArgsSchema,
@@ -51,7 +52,11 @@ class GrantPageSchema(PageSchema):
 
 class AccessLogEntrySchema(ResponseSchema):
     at = Instant(dump_only=True)
-    action = fields.String(dump_only=True)
+    # Not an enum: every therapist feature adds actions, and a client must not fail on one.
+    action = fields.String(
+        dump_only=True,
+        metadata={"description": "What was asked for, as `area.verb` (`rounds.read`, ...)"},
+    )
     path = fields.String(dump_only=True)
     outcome = fields.String(dump_only=True, metadata={"enum": ["allowed", "denied"]})
 
@@ -91,7 +96,7 @@ class ContentPromptSchema(ResponseSchema):
 
 class ContentRoundSchema(ResponseSchema):
     id = fields.UUID(dump_only=True)
-    kind = fields.String(dump_only=True)
+    kind = Closed(PROMPT_KINDS, dump_only=True)
     prompt = fields.Nested(ContentPromptSchema, dump_only=True)
     asked_at = Instant(dump_only=True)
     answers = fields.List(fields.Nested(ContentAnswerSchema), dump_only=True)

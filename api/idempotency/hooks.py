@@ -18,6 +18,7 @@ from api.db import HOLD_COMMIT, db_session, now
 from api.idempotency import service
 
 HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
 _REPLAY_HEADERS = ("Content-Type", "Location")
 _EXTENSION = "steady_idempotency"
 
@@ -30,6 +31,10 @@ class IdempotencyPlugin(BasePlugin):
     def __init__(self) -> None:
         self.create_paths: set[str] = set()
 
+    def init_spec(self, spec) -> None:
+        super().init_spec(spec)
+        spec.components.header(REPLAYED_HEADER, deepcopy(_REPLAYED))
+
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
         post = (operations or {}).get("post")
         if not post or not path or path.startswith("/v1/auth"):
@@ -41,6 +46,10 @@ class IdempotencyPlugin(BasePlugin):
         self.create_paths.add(path)
         # Copies: a dict shared between operations would be written out as a YAML anchor.
         post.setdefault("parameters", []).append(deepcopy(_PARAMETER))
+        created = responses.get(201) or responses["201"]
+        created.setdefault("headers", {})[REPLAYED_HEADER] = {
+            "$ref": f"#/components/headers/{REPLAYED_HEADER}"
+        }
         for code, description in _ANSWERS.items():
             if code not in responses and str(code) not in responses:
                 responses[code] = {**deepcopy(_ERROR_CONTENT), "description": description}
@@ -58,6 +67,12 @@ _PARAMETER: dict[str, Any] = {
         "maxLength": 255,
         "pattern": "^[\\x21-\\x7E]+$",
     },
+}
+_REPLAYED: dict[str, Any] = {
+    "description": "`true` when this is the stored answer to an earlier request with the same "
+    "`Idempotency-Key` (nothing was created again); absent on a first answer.",
+    "required": False,
+    "schema": {"type": "string", "enum": ["true"]},
 }
 _ERROR_CONTENT = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -106,7 +121,7 @@ def _before() -> Response | None:
             return None
     session.rollback()
     response = Response(outcome.body, status=outcome.status, headers=outcome.headers)
-    response.headers["Idempotent-Replayed"] = "true"
+    response.headers[REPLAYED_HEADER] = "true"
     return response
 
 

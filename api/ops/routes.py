@@ -11,7 +11,7 @@ blp = Blueprint("ops", __name__, description="Health checks")
 
 
 class StatusSchema(ma.Schema):
-    status = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"enum": ["ok", "unavailable"]})
 
 
 @blp.route("/healthz")
