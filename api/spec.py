@@ -121,6 +121,12 @@ OPERATION_IDS = {
     "GET /v1/therapist/couples/{couple_id}/assignments": "listAssignments",
     "POST /v1/therapist/couples/{couple_id}/assignments": "createAssignment",
     "DELETE /v1/therapist/couples/{couple_id}/assignments/{assignment_id}": "stopAssignment",
+    "GET /v1/therapist/couples/{couple_id}/commitments": "listClientCommitments",
+    "GET /v1/therapist/grants": "listClientGrants",
+    "GET /v1/home": "getHome",
+    "GET /v1/locales": "listLocales",
+    "GET /v1/me/notifications/unread-count": "countUnreadNotifications",
+    "POST /v1/me/notifications/read-all": "markAllNotificationsRead",
 }
 
 _VERBS = {"get": "get", "post": "create", "put": "replace", "patch": "update", "delete": "delete"}
