@@ -68,7 +68,10 @@ class Categories(fields.List):
             Category(),
             validate=[validate.Length(min=1, max=len(CATEGORIES)), self._distinct],
             allow_none=True,
-            metadata={"description": "Rotate only through library prompts of these categories"},
+            metadata={
+                "uniqueItems": True,
+                "description": "Rotate only through library prompts of these categories",
+            },
             **kwargs,
         )
 

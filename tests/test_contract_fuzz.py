@@ -51,11 +51,14 @@ OPENAPI = os.path.join(ROOT, "openapi.yaml")
 # - a journal entry's kind: it cannot change, a fact of the stored entry, not of the body;
 #   and which texts an entry needs follows from its kind (a note's text, a thought record's
 #   situation and thought), a rule between fields the schema states in words.
-# - not_due: a check or late notice for a time that is not due on the clock of the request.
+# - not_due: a check or late notice for a time that is not due on the clock of the request;
+#   date_in_future: a commitment check for a day that has not come yet on that clock.
 # - rating_not_allowed, rating_required, text_required: what an answer holds follows from
 #   the round's kind.
 # - a commitment with both days and a date, and a feeling name of spaces only (names are
 #   trimmed): rules between fields and after trimming, stated in words in the schema.
+# - prompt_not_found (`ensure_resource_availability`): a body naming a prompt id the generator
+#   made up answers 404 about that prompt, not about the schedule just created.
 # - invite_not_found (`ensure_resource_availability`, stateful): an invite is open until it
 #   is accepted or withdrawn, which the chain may already have done.
 REJECTED_BEYOND_THE_SCHEMA = {
@@ -63,10 +66,12 @@ REJECTED_BEYOND_THE_SCHEMA = {
         "invalid_cursor",
         "idempotency_key_reused",
         "not_due",
+        "date_in_future",
         "rating_not_allowed",
         "rating_required",
         "text_required",
         "invite_not_found",
+        "prompt_not_found",
     },
     "messages": {
         "Not a known IANA time zone name.",
