@@ -139,6 +139,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.teardown_request(touch_session)
     # After authentication: a stored answer is replayed only to its own, authorised caller.
     idempotency_hooks.init_app(app, idempotency)
+    from api import conditional
+
+    conditional.init_app(app)
     app.after_request(_echo_request_id)
     return app
 

@@ -7,18 +7,26 @@ and the request's path and query. Some answers also change with time alone (a pr
 due, a day ends): those carry the instant until which they hold, and the tag carries it too, so
 a matching tag is honoured only until then. Tags are keyed with the secret key, so a client
 cannot make one up.
+
+The same reasoning lets a process keep the answers it built: a read whose state matches one
+already answered (and still fresh) gets those bytes again without building them. A write moves
+the couple's version, which changes the state, so nothing is ever invalidated by hand; each
+process keeps its own, bounded, and asks the database for the version on every request, so no
+process can serve what another one's write made stale.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint
 
 from api.accounts import service as accounts_service
@@ -95,6 +103,70 @@ def _still_holds(state: tuple, at: datetime) -> str | None:
     return None
 
 
+class Answers:
+    """Answers this process built, by the state they were built for: least recently used
+    first out once their bodies pass `budget` bytes, and each kept only while it holds."""
+
+    def __init__(self, budget: int, *, largest: int) -> None:
+        self._budget = budget
+        self._largest = largest  # a bigger body is not kept: one read must not empty the rest
+        self._size = 0
+        self._entries: OrderedDict[tuple, tuple[bytes, str, datetime | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, state: tuple, at: datetime) -> tuple[bytes, str] | None:
+        with self._lock:
+            entry = self._entries.get(state)
+            if entry is None:
+                return None
+            body, tag, until = entry
+            if until is not None and at >= until:
+                self._drop(state)
+                return None
+            self._entries.move_to_end(state)
+            return body, tag
+
+    def put(self, state: tuple, body: bytes, tag: str, until: datetime | None) -> None:
+        if len(body) > self._largest:
+            return
+        with self._lock:
+            if state in self._entries:
+                self._drop(state)
+            self._entries[state] = (body, tag, until)
+            self._size += len(body)
+            while self._size > self._budget:
+                self._drop(next(iter(self._entries)))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _drop(self, state: tuple) -> None:
+        body, _, _ = self._entries.pop(state)
+        self._size -= len(body)
+
+
+_ANSWERS = "steady_answers"
+
+
+def init_app(app: Flask) -> None:
+    """Keeps built answers in this process when `ANSWER_CACHE_BYTES` is above zero."""
+    budget = app.config.get("ANSWER_CACHE_BYTES", 0)
+    if budget <= 0:
+        return
+    app.extensions[_ANSWERS] = Answers(budget, largest=max(budget // 64, 1))
+    app.after_request(_keep_answer)
+
+
+def _keep_answer(response: Response) -> Response:
+    pending = g.pop("answer_to_keep", None)
+    if pending is not None and response.status_code == 200 and response.is_json:
+        state, until = pending
+        current_app.extensions[_ANSWERS].put(
+            state, response.get_data(), response.headers["ETag"], until
+        )
+    return response
+
+
 def conditional(blp: Blueprint, *, extra_state: Callable[[], Hashable] | None = None) -> Callable:
     """Makes a GET view conditional (place it below `@blp.response`).
 
@@ -110,12 +182,23 @@ def conditional(blp: Blueprint, *, extra_state: Callable[[], Hashable] | None = 
             if extra_state is not None:
                 state += (extra_state(),)
             headers = {"Cache-Control": "private, no-cache"}
-            matched = _still_holds(state, now())
+            at = now()
+            matched = _still_holds(state, at)
             if matched is not None:
                 return Response(status=304, headers={**headers, "ETag": matched})
+            answers: Answers | None = current_app.extensions.get(_ANSWERS)
+            if answers is not None and request.method == "GET":
+                kept = answers.get(state, at)
+                if kept is not None:
+                    body, tag = kept
+                    return Response(
+                        body, mimetype="application/json", headers={**headers, "ETag": tag}
+                    )
             result = func(*args, **kwargs)
             # The tag keeps whole seconds, rounded down: it never outlives the answer.
             until = fresh_until(result)
+            if answers is not None and request.method == "GET":
+                g.answer_to_keep = (state, until)
             return result, {**headers, "ETag": _tag(state, until)}
 
         # openapi.yaml documents the ETag, If-None-Match and 304 (api.spec.ContractPlugin).

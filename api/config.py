@@ -51,6 +51,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "OUTBOX_LEASE_SECONDS": int(env.get("OUTBOX_LEASE_SECONDS", "60")),
         "NOTIFICATION_RETENTION_DAYS": int(env.get("NOTIFICATION_RETENTION_DAYS", "90")),
         "INVITE_RETENTION_DAYS": int(env.get("INVITE_RETENTION_DAYS", "30")),
+        # Per process: answers to conditional reads kept for a repeat read of the same state
+        # (api.conditional); 0 keeps none.
+        "ANSWER_CACHE_BYTES": int(env.get("ANSWER_CACHE_BYTES", str(16 * 1024 * 1024))),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
         # Argon2id cost; OWASP's minimum for argon2id is 19 MiB, 2 iterations, 1 lane.
         "ARGON2_MEMORY_KIB": int(env.get("ARGON2_MEMORY_KIB", "19456")),

@@ -23,6 +23,16 @@ CONDITIONAL = [
 ]
 
 
+@pytest.fixture
+def answer_cache_bytes() -> int:
+    return 1024 * 1024
+
+
+@pytest.fixture
+def app_config(app_config, answer_cache_bytes):
+    return {**app_config, "ANSWER_CACHE_BYTES": answer_cache_bytes}
+
+
 def etag(client, actor, path, **headers):
     response = client.get(path, headers={**actor.headers, **headers})
     assert response.status_code in (200, 304), response.get_json()
@@ -249,6 +259,7 @@ def test_the_caller_and_couple_are_one_statement(client, couple, statements):
     assert len([s for s in statements if not s.startswith("BEGIN")]) == 1
 
 
+@pytest.mark.parametrize("answer_cache_bytes", [0])
 def test_unchanged_progress_is_not_computed_again(client, couple, statements):
     first, second, _ = couple
     cold = _count(client, first, statements, "/v1/couple/progress")
@@ -258,6 +269,117 @@ def test_unchanged_progress_is_not_computed_again(client, couple, statements):
     assert _count(client, first, statements, "/v1/couple/progress") == cold
     answer = client.get("/v1/couple/progress", headers=first.headers).get_json()
     assert answer["weeks"][-1]["partners"][second.id]["gratitude_sent"] == 1
+
+
+# --- answers kept by the process --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", CONDITIONAL)
+def test_a_repeat_read_is_answered_without_building_it(client, couple, statements, path):
+    first, _, _ = couple
+    built = client.get(path, headers=first.headers)
+    statements.clear()
+    kept = client.get(path, headers=first.headers)
+    assert kept.status_code == 200
+    assert kept.data == built.data and kept.headers["ETag"] == built.headers["ETag"]
+    assert kept.headers["Cache-Control"] == "private, no-cache"
+    assert kept.headers["X-Request-ID"] != built.headers["X-Request-ID"]
+    reads = [s for s in statements if not s.startswith("BEGIN")]
+    # The caller with their couple's version; the home also reads the viewer's inbox state.
+    assert len(reads) == (2 if path == "/v1/home" else 1)
+
+
+@pytest.mark.parametrize("path", CONDITIONAL)
+def test_a_kept_answer_is_not_served_after_a_write(client, couple, path):
+    first, second, _ = couple
+    before = client.get(path, headers=first.headers)
+    sent = client.post("/v1/couple/rounds", headers=second.headers, json={"kind": "check_in"})
+    assert sent.status_code == 201
+    after = client.get(path, headers=first.headers)
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert after.data == client.get(path, headers=first.headers).data
+
+
+def test_a_kept_answer_shows_the_new_round(client, couple):
+    first, second, _ = couple
+    assert client.get("/v1/couple/rounds", headers=first.headers).get_json()["items"] == []
+    sent = client.post("/v1/couple/rounds", headers=second.headers, json={"kind": "check_in"})
+    items = client.get("/v1/couple/rounds", headers=first.headers).get_json()["items"]
+    assert [item["id"] for item in items] == [sent.get_json()["id"]]
+
+
+def test_a_kept_answer_is_the_viewers_own(client, couple):
+    first, second, _ = couple
+    mine = client.get("/v1/couple", headers=first.headers)
+    theirs = client.get("/v1/couple", headers=second.headers)
+    assert theirs.get_json()["partner"]["id"] == first.id
+    assert mine.get_json()["partner"]["id"] == second.id
+
+
+def test_a_kept_answer_shows_the_partners_new_name(client, couple):
+    first, second, _ = couple
+    client.get("/v1/couple", headers=first.headers)
+    client.patch("/v1/me", headers=second.headers, json={"display_name": "Sam"})
+    answer = client.get("/v1/couple", headers=first.headers)
+    assert answer.get_json()["partner"]["display_name"] == "Sam"
+
+
+def test_a_kept_answer_lasts_only_while_it_holds(client, couple, clock):
+    first, _, _ = couple  # in Paris; the clock reads 12:00Z = 13:00 in Paris
+    created = client.post(
+        "/v1/couple/commitments",
+        headers=first.headers,
+        json={"title": "Call at lunch", "due_time": "15:00"},
+    )
+    assert created.status_code == 201
+    first_due = client.get("/v1/couple/commitments", headers=first.headers).get_json()
+    assert first_due["items"][0]["next_due_at"].startswith("2026-11-23T14:00")
+    clock.set(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))  # 15:00 in Paris: it falls due
+    later = client.get("/v1/couple/commitments", headers=first.headers).get_json()
+    assert later["items"][0]["next_due_at"].startswith("2026-11-24T14:00")
+
+
+def test_a_new_notification_changes_the_kept_home(client, couple, session):
+    first, second, _ = couple
+    before = client.get("/v1/home", headers=first.headers).get_json()
+    client.post("/v1/couple/gratitude", headers=second.headers, json={"text": "Thank you"})
+    after = client.get("/v1/home", headers=first.headers).get_json()
+    assert after["counts"]["gratitude_to_acknowledge"] == before["counts"][
+        "gratitude_to_acknowledge"
+    ] + 1
+    assert after["counts"]["unread_notifications"] == before["counts"]["unread_notifications"] + 1
+    read = client.post("/v1/me/notifications/read-all", headers=first.headers)
+    assert read.status_code == 200
+    assert client.get("/v1/home", headers=first.headers).get_json()["counts"][
+        "unread_notifications"
+    ] == 0
+
+
+@pytest.mark.parametrize("answer_cache_bytes", [0])
+def test_no_answers_are_kept_when_turned_off(client, couple, statements):
+    first, _, _ = couple
+    cold = _count(client, first, statements, "/v1/couple/rounds")
+    assert _count(client, first, statements, "/v1/couple/rounds") == cold > 2
+
+
+def test_kept_answers_stay_within_their_budget():
+    from api.conditional import Answers
+
+    at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    answers = Answers(100, largest=40)
+    answers.put(("a",), b"x" * 40, '"a"', None)
+    answers.put(("b",), b"x" * 40, '"b"', None)
+    assert answers.get(("a",), at) == (b"x" * 40, '"a"')  # now the most recently used
+    answers.put(("c",), b"x" * 40, '"c"', None)  # over 100 bytes: the least recent goes
+    assert answers.get(("b",), at) is None
+    assert answers.get(("a",), at) is not None and answers.get(("c",), at) is not None
+    answers.put(("d",), b"x" * 41, '"d"', None)  # larger than any one answer may be
+    assert answers.get(("d",), at) is None and len(answers) == 2
+    answers.put(("e",), b"x", '"e"', at + timedelta(seconds=1))
+    assert answers.get(("e",), at) == (b"x", '"e"')
+    assert answers.get(("e",), at + timedelta(seconds=1)) is None  # no longer holds
+    answers.put(("a",), b"yy", '"a2"', None)  # a newer answer for the same state replaces it
+    assert answers.get(("a",), at) == (b"yy", '"a2"')
 
 
 # --- sessions ---------------------------------------------------------------------------------

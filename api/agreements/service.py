@@ -650,6 +650,13 @@ def list_occurrences(
     return Page(items=items, next_cursor=next_cursor)
 
 
+_OWN_AGREEMENTS = select(Agreement).where(
+    Agreement.couple_id == bindparam("couple_id"),
+    Agreement.owner_id == bindparam("user_id"),
+    Agreement.deleted_at.is_(None),
+)
+
+
 def agreements_due_today(
     *, session: Session, couple: Couple, user: User, now: datetime
 ) -> DueToday[TodayAgreement]:
@@ -657,11 +664,7 @@ def agreements_due_today(
     first, each with its occurrence's status (for the home screen), and until when that holds.
     Two statements however long the history."""
     agreements = session.scalars(
-        select(Agreement).where(
-            Agreement.couple_id == couple.id,
-            Agreement.owner_id == user.id,
-            Agreement.deleted_at.is_(None),
-        )
+        _OWN_AGREEMENTS, {"couple_id": couple.id, "user_id": user.id}
     ).all()
     due_today = []
     for a in agreements:

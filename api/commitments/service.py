@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import Integer, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -294,11 +294,7 @@ def due_today(
     check recorded for today if any (for the home screen). Two statements however long the
     history: the user's commitments, then today's checks."""
     commitments = session.scalars(
-        select(Commitment).where(
-            Commitment.couple_id == couple.id,
-            Commitment.owner_id == user.id,
-            Commitment.deleted_at.is_(None),
-        )
+        _OWN_COMMITMENTS, {"couple_id": couple.id, "user_id": user.id}
     ).all()
     due = []
     for c in commitments:
@@ -310,11 +306,8 @@ def due_today(
     if due:
         days = [day for _, day, _ in due]
         for check in session.scalars(
-            select(CommitmentCheck).where(
-                CommitmentCheck.commitment_id.in_([c.id for c, _, _ in due]),
-                CommitmentCheck.date >= min(days),
-                CommitmentCheck.date <= max(days),
-            )
+            _CHECKS_ON_DAYS,
+            {"ids": [c.id for c, _, _ in due], "first": min(days), "last": max(days)},
         ):
             checks[check.commitment_id, check.date] = check
     items = [
@@ -325,18 +318,52 @@ def due_today(
     return DueToday(items=items, fresh_until=_changes_at(commitments, now))
 
 
-def _to_confirm(couple: Couple, user: User, now: datetime) -> tuple[Any, ...]:
-    """The partner's kept checks dated in the last CONFIRM_WINDOW_DAYS days of the user's
-    calendar that nobody confirmed yet (only the user can), on commitments still shown."""
-    today = timeutil.local_date(now, ZoneInfo(user.timezone))
-    return (
-        Commitment.couple_id == couple.id,
-        Commitment.owner_id != user.id,
-        Commitment.deleted_at.is_(None),
-        CommitmentCheck.status == "kept",
-        CommitmentCheck.confirmed_at.is_(None),
-        CommitmentCheck.date > today - timedelta(days=CONFIRM_WINDOW_DAYS),
+_OWN_COMMITMENTS = select(Commitment).where(
+    Commitment.couple_id == bindparam("couple_id"),
+    Commitment.owner_id == bindparam("user_id"),
+    Commitment.deleted_at.is_(None),
+)
+_CHECKS_ON_DAYS = select(CommitmentCheck).where(
+    CommitmentCheck.commitment_id.in_(bindparam("ids", expanding=True)),
+    CommitmentCheck.date >= bindparam("first"),
+    CommitmentCheck.date <= bindparam("last"),
+)
+# The partner's kept checks dated after `since` in the user's calendar that nobody confirmed
+# yet (only the user can), on commitments still shown.
+_TO_CONFIRM = (
+    Commitment.couple_id == bindparam("couple_id"),
+    Commitment.owner_id != bindparam("user_id"),
+    Commitment.deleted_at.is_(None),
+    CommitmentCheck.status == "kept",
+    CommitmentCheck.confirmed_at.is_(None),
+    CommitmentCheck.date > bindparam("since"),
+)
+_CHECKS_TO_CONFIRM = (
+    select(CommitmentCheck, Commitment)
+    .join(Commitment, Commitment.id == CommitmentCheck.commitment_id)
+    .where(*_TO_CONFIRM)
+    .order_by(
+        CommitmentCheck.date.desc(),
+        CommitmentCheck.created_at.desc(),
+        CommitmentCheck.id.desc(),
     )
+    .limit(bindparam("limit", type_=Integer))
+)
+_COUNT_TO_CONFIRM = (
+    select(func.count(CommitmentCheck.id))
+    .join(Commitment, Commitment.id == CommitmentCheck.commitment_id)
+    .where(*_TO_CONFIRM)
+)
+
+
+def _to_confirm(couple: Couple, user: User, now: datetime) -> dict[str, Any]:
+    """`_TO_CONFIRM`'s values: the last CONFIRM_WINDOW_DAYS days of the user's calendar."""
+    today = timeutil.local_date(now, ZoneInfo(user.timezone))
+    return {
+        "couple_id": couple.id,
+        "user_id": user.id,
+        "since": today - timedelta(days=CONFIRM_WINDOW_DAYS),
+    }
 
 
 def checks_to_confirm(
@@ -345,26 +372,14 @@ def checks_to_confirm(
     """Up to `limit` of the partner's recent kept checks the user has not confirmed, newest
     occurrence first (for the home screen)."""
     rows = session.execute(
-        select(CommitmentCheck, Commitment)
-        .join(Commitment, Commitment.id == CommitmentCheck.commitment_id)
-        .where(*_to_confirm(couple, user, now))
-        .order_by(
-            CommitmentCheck.date.desc(),
-            CommitmentCheck.created_at.desc(),
-            CommitmentCheck.id.desc(),
-        )
-        .limit(limit)
+        _CHECKS_TO_CONFIRM, {**_to_confirm(couple, user, now), "limit": limit}
     )
     return [CheckToConfirm(commitment=c, check=check) for check, c in rows]
 
 
 def count_checks_to_confirm(*, session: Session, couple: Couple, user: User, now: datetime) -> int:
     """How many checks `checks_to_confirm` would list without a limit."""
-    return session.scalar(
-        select(func.count(CommitmentCheck.id))
-        .join(Commitment, Commitment.id == CommitmentCheck.commitment_id)
-        .where(*_to_confirm(couple, user, now))
-    )
+    return session.scalar(_COUNT_TO_CONFIRM, _to_confirm(couple, user, now))
 
 
 def list_couple_commitments(

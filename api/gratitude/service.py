@@ -68,40 +68,47 @@ def list_notes(
 ) -> Page[GratitudeNote]:
     """The notes the user sent or received (or one direction), newest first; only the
     acknowledged or the unacknowledged ones when `acknowledged` says so."""
-    stmt = select(GratitudeNote).where(GratitudeNote.couple_id == couple.id)
+    return paginate(
+        session,
+        _notes_statement(direction, acknowledged),
+        at_column=GratitudeNote.created_at,
+        id_column=GratitudeNote.id,
+        limit=limit,
+        cursor=cursor,
+        params={"couple_id": couple.id, "user_id": user.id},
+    )
+
+
+@cache
+def _notes_statement(direction: str | None, acknowledged: bool | None):
+    """A couple's (`couple_id`) notes in one direction for `user_id`; built once."""
+    me = bindparam("user_id")
+    stmt = select(GratitudeNote).where(GratitudeNote.couple_id == bindparam("couple_id"))
     if direction == "sent":
-        stmt = stmt.where(GratitudeNote.author_id == user.id)
+        stmt = stmt.where(GratitudeNote.author_id == me)
     elif direction == "received":
-        stmt = stmt.where(GratitudeNote.recipient_id == user.id)
+        stmt = stmt.where(GratitudeNote.recipient_id == me)
     else:
-        stmt = stmt.where(
-            or_(GratitudeNote.author_id == user.id, GratitudeNote.recipient_id == user.id)
-        )
+        stmt = stmt.where(or_(GratitudeNote.author_id == me, GratitudeNote.recipient_id == me))
     if acknowledged is not None:
         stmt = stmt.where(
             GratitudeNote.acknowledged_at.is_not(None)
             if acknowledged
             else GratitudeNote.acknowledged_at.is_(None)
         )
-    return paginate(
-        session,
-        stmt,
-        at_column=GratitudeNote.created_at,
-        id_column=GratitudeNote.id,
-        limit=limit,
-        cursor=cursor,
-    )
+    return stmt
+
+
+_COUNT_TO_ACKNOWLEDGE = select(func.count(GratitudeNote.id)).where(
+    GratitudeNote.couple_id == bindparam("couple_id"),
+    GratitudeNote.recipient_id == bindparam("user_id"),
+    GratitudeNote.acknowledged_at.is_(None),
+)
 
 
 def count_to_acknowledge(*, session: Session, couple: Couple, user: User) -> int:
     """How many notes the user received and has not acknowledged (for the home screen)."""
-    return session.scalar(
-        select(func.count(GratitudeNote.id)).where(
-            GratitudeNote.couple_id == couple.id,
-            GratitudeNote.recipient_id == user.id,
-            GratitudeNote.acknowledged_at.is_(None),
-        )
-    )
+    return session.scalar(_COUNT_TO_ACKNOWLEDGE, {"couple_id": couple.id, "user_id": user.id})
 
 
 def list_couple_notes(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from api.accounts import service as accounts_service
@@ -104,23 +105,25 @@ def list_inbox(
     )
 
 
-def _unread(user_id: uuid.UUID):
+def _unread(user_id: Any):
     return Notification.recipient_id == user_id, Notification.read_at.is_(None)
+
+
+_UNREAD_COUNT = select(func.count(Notification.id)).where(*_unread(bindparam("user_id")))
+_INBOX_STATE = select(func.count(Notification.id), func.max(Notification.created_at)).where(
+    *_unread(bindparam("user_id"))
+)
 
 
 def unread_count(*, session: Session, user: User) -> int:
     """How many inbox items the user has not read."""
-    return session.scalar(select(func.count(Notification.id)).where(*_unread(user.id)))
+    return session.scalar(_UNREAD_COUNT, {"user_id": user.id})
 
 
 def inbox_state(*, session: Session, user_id: uuid.UUID) -> tuple[int, datetime | None]:
     """The unread items' count and latest arrival: changes whenever one arrives, is read or
     is purged, so a view of the inbox can tell it is unchanged without reading it."""
-    count, latest = session.execute(
-        select(func.count(Notification.id), func.max(Notification.created_at)).where(
-            *_unread(user_id)
-        )
-    ).one()
+    count, latest = session.execute(_INBOX_STATE, {"user_id": user_id}).one()
     return count, latest
 
 

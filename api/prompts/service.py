@@ -505,22 +505,16 @@ def list_rounds(
 ) -> Page[RoundView]:
     """The couple's rounds as the user sees them, newest first. Read as plain rows: a page of
     rounds and one statement for their answers, no ORM objects."""
-    stmt = select(*_ROUND_COLUMNS).where(Round.couple_id == couple.id)
-    if status == "open":
-        stmt = stmt.where(Round.completed_at.is_(None))
-    elif status == "complete":
-        stmt = stmt.where(Round.completed_at.is_not(None))
-    elif status == "awaiting_me":
-        stmt = stmt.where(*_awaiting(user.id))
     page = paginate(
         session,
-        stmt,
+        _rounds_statement(status),
         at_column=Round.asked_at,
         id_column=Round.id,
         limit=limit,
         cursor=cursor,
         key=lambda r: Cursor(at=r.asked_at, id=r.id),
         rows=True,
+        params={"couple_id": couple.id, "user_id": user.id},
     )
     answers: dict[uuid.UUID, list[Any]] = {r.id: [] for r in page.items}
     if answers:
@@ -534,17 +528,35 @@ def list_rounds(
     )
 
 
-def _awaiting(user_id: uuid.UUID) -> tuple[Any, ...]:
-    """Open rounds the user has not answered."""
-    answered = select(Answer.id).where(Answer.round_id == Round.id, Answer.user_id == user_id)
+@cache
+def _rounds_statement(status: str | None):
+    """A couple's rounds (`couple_id`) with one status as `user_id` sees it; built once."""
+    stmt = select(*_ROUND_COLUMNS).where(Round.couple_id == bindparam("couple_id"))
+    if status == "open":
+        stmt = stmt.where(Round.completed_at.is_(None))
+    elif status == "complete":
+        stmt = stmt.where(Round.completed_at.is_not(None))
+    elif status == "awaiting_me":
+        stmt = stmt.where(*_awaiting())
+    return stmt
+
+
+def _awaiting() -> tuple[Any, ...]:
+    """Open rounds the user (`user_id`) has not answered."""
+    answered = select(Answer.id).where(
+        Answer.round_id == Round.id, Answer.user_id == bindparam("user_id")
+    )
     return Round.completed_at.is_(None), ~answered.exists()
+
+
+_COUNT_AWAITING = select(func.count(Round.id)).where(
+    Round.couple_id == bindparam("couple_id"), *_awaiting()
+)
 
 
 def count_rounds_awaiting(*, session: Session, couple: Couple, user: User) -> int:
     """How many open rounds of the couple the user has not answered (for the home screen)."""
-    return session.scalar(
-        select(func.count(Round.id)).where(Round.couple_id == couple.id, *_awaiting(user.id))
-    )
+    return session.scalar(_COUNT_AWAITING, {"couple_id": couple.id, "user_id": user.id})
 
 
 def _shown(session: Session, rounds: list[Any], user: User) -> dict[uuid.UUID, tuple[str, str]]:

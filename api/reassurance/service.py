@@ -300,17 +300,20 @@ def withdraw(
 def open_request_for(*, session: Session, couple: Couple, user: User) -> RequestView | None:
     """The latest request the partner asked `user` that is still open, or None (for the home
     screen)."""
-    request = session.scalar(
-        select(ReassuranceRequest)
-        .where(
-            ReassuranceRequest.couple_id == couple.id,
-            ReassuranceRequest.asker_id != user.id,
-            _is_open(),
-        )
-        .order_by(ReassuranceRequest.created_at.desc(), ReassuranceRequest.id.desc())
-        .limit(1)
-    )
+    request = session.scalar(_OPEN_FOR, {"couple_id": couple.id, "user_id": user.id})
     return _view(session, request) if request is not None else None
+
+
+_OPEN_FOR = (
+    select(ReassuranceRequest)
+    .where(
+        ReassuranceRequest.couple_id == bindparam("couple_id"),
+        ReassuranceRequest.asker_id != bindparam("user_id"),
+        _is_open(),
+    )
+    .order_by(ReassuranceRequest.created_at.desc(), ReassuranceRequest.id.desc())
+    .limit(1)
+)
 
 
 # --- export and erasure -------------------------------------------------------------------
