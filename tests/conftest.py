@@ -40,6 +40,26 @@ class FakeClock:
         self.current = instant
 
 
+@pytest.fixture(autouse=True, scope="session")
+def responses_dump_as_marshmallow_does():
+    """Every response the suite builds is also dumped by marshmallow's own code, and the two
+    must agree: the quicker serialisation in ResponseSchema changes nothing a client sees."""
+    import marshmallow as ma
+
+    from schemas.common import ResponseSchema
+
+    quick = ResponseSchema._serialize
+
+    def checked(self, obj, *, many=False):
+        dumped = quick(self, obj, many=many)
+        assert dumped == ma.Schema._serialize(self, obj, many=many), type(self).__name__
+        return dumped
+
+    ResponseSchema._serialize = checked
+    yield
+    ResponseSchema._serialize = quick
+
+
 def alembic_config(url: str) -> AlembicConfig:
     cfg = AlembicConfig(os.path.join(ROOT, "alembic.ini"))
     cfg.set_main_option("script_location", os.path.join(ROOT, "migrations"))
