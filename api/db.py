@@ -113,8 +113,8 @@ def _engine(url: str, echo: bool) -> Engine:
 
 
 # Set in a session's `info` while a request keeps all its work in one transaction (an
-# idempotent create on PostgreSQL): the use case's commit then only flushes, and the request
-# commits once it has stored its answer beside the work.
+# idempotent create): the use case's commit then only flushes, and the request commits once it
+# has stored its answer beside the work.
 HOLD_COMMIT = "steady_hold_commit"
 
 

@@ -144,12 +144,11 @@ def lived_in(factory, session, paired, clock) -> Lived:
         text="second's hidden answer",
         now=clock(),
     )
-    record_id = idempotency_service.begin(
+    claim = idempotency_service.claim(
         session=session, user_id=f.id, key="k", method="POST", path="/p", digest="d", now=clock()
     )
-    idempotency_service.finish(
-        session=session, record_id=record_id, status=201, body="{}", headers={}
-    )
+    idempotency_service.store(session=session, claim=claim, status=201, body="{}", headers={})
+    session.commit()
     therapist = factory.user(role="therapist", display_name="Dr. Rivera")
     code = therapists_service.create_link_code(session=session, therapist=therapist, now=clock())
     view = therapists_service.add_therapist(

@@ -49,9 +49,11 @@ def seed(factory, clock):
     pairing_service.create_invite(session=session, user=user, now=clock())
     therapists_service.create_link_code(session=session, therapist=therapist, now=clock())
     web_sessions.sign_in(session=session, email=therapist.email, password=PASSWORD, now=clock())
-    idempotency_service.begin(
+    claim = idempotency_service.claim(
         session=session, user_id=user.id, key="k", method="POST", path="/p", digest="d", now=clock()
     )
+    idempotency_service.store(session=session, claim=claim, status=201, body="{}", headers={})
+    session.commit()
 
 
 def test_retention_keeps_what_is_recent(factory, session, database_url, clock):

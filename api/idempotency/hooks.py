@@ -107,18 +107,12 @@ def _before() -> Response | None:
         "digest": service.request_hash(request.get_data()),
         "now": now(),
     }
-    if session.get_bind().dialect.name == "postgresql":
-        # One transaction for the whole request: the key, the work and the stored answer.
-        outcome = service.claim_in_transaction(session=session, **request_)
-        if isinstance(outcome, service.Claim):
-            session.info[HOLD_COMMIT] = True
-            g.idempotency_claim = outcome
-            return None
-    else:
-        outcome = service.begin(session=session, **request_)
-        if not isinstance(outcome, service.StoredResponse):
-            g.idempotency_record = outcome
-            return None
+    # One transaction for the whole request: the key, the work and the stored answer.
+    outcome = service.claim(session=session, **request_)
+    if isinstance(outcome, service.Claim):
+        session.info[HOLD_COMMIT] = True
+        g.idempotency_claim = outcome
+        return None
     session.rollback()
     response = Response(outcome.body, status=outcome.status, headers=outcome.headers)
     response.headers[REPLAYED_HEADER] = "true"
@@ -129,22 +123,6 @@ def _after(response: Response) -> Response:
     claim = g.pop("idempotency_claim", None)
     if claim is not None:
         _store_and_commit(claim, response)
-        return response
-    record_id = g.pop("idempotency_record", None)
-    if record_id is None:
-        return response
-    session = db_session()
-    session.rollback()  # whatever the view left unfinished is not ours to keep
-    if response.status_code >= 500:
-        service.release(session=session, record_id=record_id)
-    else:
-        service.finish(
-            session=session,
-            record_id=record_id,
-            status=response.status_code,
-            body=response.get_data(as_text=True),
-            headers={h: response.headers[h] for h in _REPLAY_HEADERS if h in response.headers},
-        )
     return response
 
 
@@ -154,7 +132,7 @@ def _store_and_commit(claim, response: Response) -> None:
     if response.status_code >= 500:
         session.rollback()  # the work goes with the key: a retry runs it again
         return
-    service.store_in_transaction(
+    service.store(
         session=session,
         claim=claim,
         status=response.status_code,
@@ -173,12 +151,6 @@ def _teardown(exc: BaseException | None) -> None:
     # A request that died before answering: its held transaction is rolled back on close.
     if g.pop("idempotency_claim", None) is not None:
         db_session().info.pop(HOLD_COMMIT, None)
-    # Reached with the record still claimed only when the request died before answering.
-    record_id = g.pop("idempotency_record", None)
-    if record_id is not None:
-        session = db_session()
-        session.rollback()
-        service.release(session=session, record_id=record_id)
 
 
 def init_app(app: Flask, plugin: IdempotencyPlugin) -> None:

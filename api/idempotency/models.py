@@ -24,11 +24,9 @@ class IdempotencyRecord(UUIDPrimaryKey, Base):
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(String(300))
     request_hash: Mapped[str] = mapped_column(String(64))
-    # None while the first request is still being served.
-    response_status: Mapped[int | None] = mapped_column()
+    # Stored with the work, in the first request's own transaction.
+    response_status: Mapped[int] = mapped_column()
     response_body: Mapped[str | None] = mapped_column(Text())
     response_headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # An in-flight claim older than this was abandoned by a crashed process.
-    locked_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()

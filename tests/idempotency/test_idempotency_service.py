@@ -1,9 +1,9 @@
-"""The idempotency service called directly: key validation, claiming a key, replaying the stored
-answer, abandoned claims, retention and erasure. (test_idempotency.py covers the request hooks.)"""
+"""The idempotency service called directly: key validation, claiming a key, storing and
+replaying the answer, keys held by another request, retention and erasure.
+(test_idempotency.py covers the request hooks.)"""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -12,14 +12,17 @@ from sqlalchemy import func, select
 from api.errors import Conflict, Unprocessable
 from api.idempotency import service
 from api.idempotency.models import IdempotencyRecord
-from api.idempotency.service import IN_FLIGHT_TIMEOUT, RETENTION, StoredResponse
+from api.idempotency.service import RETENTION, StoredResponse
 
 BODY = b'{"text": "Thank you for today"}'
 PATH = "/v1/couple/gratitude"
 
 
-def begin(session, user, clock, key="k-1", body=BODY, path=PATH, method="POST"):
-    return service.begin(
+HEADERS = {"Content-Type": "application/json", "Location": "/v1/couple/gratitude/n1"}
+
+
+def claim(session, user, clock, key="k-1", body=BODY, path=PATH, method="POST"):
+    return service.claim(
         session=session,
         user_id=user.id,
         key=key,
@@ -30,14 +33,11 @@ def begin(session, user, clock, key="k-1", body=BODY, path=PATH, method="POST"):
     )
 
 
-def finish(session, record_id, status=201, body='{"id": "n1"}'):
-    service.finish(
-        session=session,
-        record_id=record_id,
-        status=status,
-        body=body,
-        headers={"Content-Type": "application/json", "Location": "/v1/couple/gratitude/n1"},
-    )
+def store(session, claimed, status=201, body='{"id": "n1"}'):
+    """What the request does once it has its answer: stores it and commits, with its work."""
+    assert isinstance(claimed, service.Claim)
+    service.store(session=session, claim=claimed, status=status, body=body, headers=HEADERS)
+    session.commit()
 
 
 def records(session):
@@ -71,114 +71,113 @@ def test_json_equal_bodies_hash_alike_and_others_do_not():
     assert service.request_hash(b"\xff not json") != service.request_hash(b"\xff not json!")
 
 
-# --- begin and finish -------------------------------------------------------------------------
+# --- claiming a key and storing its answer ---------------------------------------------------
 
 
-def test_a_new_key_is_claimed_for_a_while(factory, session, clock):
+def test_a_key_is_held_by_the_request_and_stored_with_its_answer(factory, session, clock):
     user = factory.user()
-    record_id = begin(session, user, clock)
-    assert isinstance(record_id, uuid.UUID)
+    claimed = claim(session, user, clock)
+    assert claimed == service.Claim(
+        user_id=user.id,
+        key="k-1",
+        method="POST",
+        path=PATH,
+        digest=service.request_hash(BODY),
+        now=clock(),
+    )
+    # Nothing is written until the answer is: the key is the request's transaction's.
+    assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
+    store(session, claimed)
     [record] = records(session)
-    assert (record.id, record.user_id, record.key, record.method, record.path) == (
-        record_id,
+    assert (record.user_id, record.key, record.method, record.path, record.response_status) == (
         user.id,
         "k-1",
         "POST",
         PATH,
+        201,
     )
-    assert record.locked_until == clock() + IN_FLIGHT_TIMEOUT
     assert record.expires_at == clock() + RETENTION
-    assert record.response_status is None
+    assert record.response_headers == HEADERS
 
 
-def test_the_same_request_after_finish_gets_the_stored_answer(factory, session, clock):
+def test_the_same_request_later_gets_the_stored_answer(factory, session, clock):
     user = factory.user()
-    record_id = begin(session, user, clock)
-    finish(session, record_id)
+    store(session, claim(session, user, clock))
     clock.advance(hours=23)
-    replay = begin(session, user, clock, body=b'{"text":"Thank you for today"}')
-    assert replay == StoredResponse(
-        status=201,
-        body='{"id": "n1"}',
-        headers={"Content-Type": "application/json", "Location": "/v1/couple/gratitude/n1"},
-    )
-    assert records(session)[0].locked_until is None
+    replay = claim(session, user, clock, body=b'{"text":"Thank you for today"}')
+    assert replay == StoredResponse(status=201, body='{"id": "n1"}', headers=HEADERS)
 
 
 def test_error_answers_are_replayed_too(factory, session, clock):
     user = factory.user()
-    finish(session, begin(session, user, clock), status=409, body='{"reason": "x"}')
-    assert begin(session, user, clock).status == 409
+    store(session, claim(session, user, clock), status=409, body='{"reason": "x"}')
+    assert claim(session, user, clock).status == 409
 
 
 def test_another_request_under_the_same_key_is_refused(factory, session, clock):
     user = factory.user()
-    finish(session, begin(session, user, clock))
+    store(session, claim(session, user, clock))
     for changed in (
         {"body": b'{"text": "Other"}'},
         {"path": "/v1/couple/commitments"},
         {"method": "PUT"},
     ):
         with pytest.raises(Unprocessable) as refused:
-            begin(session, user, clock, **changed)
+            claim(session, user, clock, **changed)
         assert refused.value.reason == "idempotency_key_reused"
 
 
 def test_keys_belong_to_one_user(factory, session, clock):
     me, other = factory.user(), factory.user()
-    finish(session, begin(session, me, clock))
-    assert isinstance(begin(session, other, clock), uuid.UUID)
+    store(session, claim(session, me, clock))
+    store(session, claim(session, other, clock))
     assert len(records(session)) == 2
 
 
-def test_a_request_still_in_flight_is_a_conflict(factory, session, clock):
+def test_a_rolled_back_request_leaves_the_key_free(factory, session, clock):
     user = factory.user()
-    begin(session, user, clock)
-    clock.advance(seconds=IN_FLIGHT_TIMEOUT.total_seconds() - 1)
-    with pytest.raises(Conflict) as busy:
-        begin(session, user, clock)
-    assert busy.value.reason == "idempotency_key_in_use"
-
-
-def test_an_abandoned_claim_is_taken_over_once_its_lock_runs_out(factory, session, clock):
-    user = factory.user()
-    first = begin(session, user, clock)
-    clock.advance(seconds=IN_FLIGHT_TIMEOUT.total_seconds())
-    taken = begin(session, user, clock)
-    assert taken == first  # the same record, claimed again
-    [record] = records(session)
-    assert record.locked_until == clock() + IN_FLIGHT_TIMEOUT
-    # The new claim holds in turn.
-    with pytest.raises(Conflict):
-        begin(session, user, clock)
+    claim(session, user, clock)
+    session.rollback()  # a 5xx or a crash: the work and the key go together
+    retry = claim(session, user, clock, body=b'{"text": "Different now"}')
+    assert isinstance(retry, service.Claim)
 
 
 def test_a_key_past_its_retention_starts_afresh(factory, session, clock):
     user = factory.user()
-    old = begin(session, user, clock)
-    finish(session, old)
+    store(session, claim(session, user, clock))
     clock.advance(hours=24)
-    fresh = begin(session, user, clock, body=b'{"text": "Another day"}')
-    assert isinstance(fresh, uuid.UUID) and fresh != old
+    fresh = claim(session, user, clock, body=b'{"text": "Another day"}')
+    assert isinstance(fresh, service.Claim)
+    store(session, fresh, body='{"id": "n2"}')
     [record] = records(session)
-    assert (record.id, record.response_status) == (fresh, None)
-
-
-def test_release_frees_the_key_for_a_real_retry(factory, session, clock):
-    user = factory.user()
-    record_id = begin(session, user, clock)
-    service.release(session=session, record_id=record_id)
-    assert records(session) == []
-    retry = begin(session, user, clock, body=b'{"text": "Different now"}')
-    assert isinstance(retry, uuid.UUID) and retry != record_id
+    assert (record.request_hash, record.response_body) == (
+        service.request_hash(b'{"text": "Another day"}'),
+        '{"id": "n2"}',
+    )
 
 
 def test_a_long_path_is_stored_cut_and_still_matches(factory, session, clock):
     user = factory.user()
     long_path = "/v1/" + "p" * 400
-    finish(session, begin(session, user, clock, path=long_path))
+    store(session, claim(session, user, clock, path=long_path))
     assert records(session)[0].path == long_path[:300]
-    assert isinstance(begin(session, user, clock, path=long_path), StoredResponse)
+    assert isinstance(claim(session, user, clock, path=long_path), StoredResponse)
+
+
+@pytest.mark.postgres
+def test_a_key_held_by_another_request_is_in_use(factory, session, clock):
+    from api.db import make_session_factory
+
+    user = factory.user()
+    session.commit()
+    with make_session_factory(session.get_bind())() as other:
+        assert isinstance(claim(other, user, clock), service.Claim)  # held, not yet answered
+        with pytest.raises(Conflict) as busy:
+            claim(session, user, clock)
+        assert busy.value.reason == "idempotency_key_in_use"
+        session.rollback()
+        other.rollback()  # that request failed: its hold ends with its transaction
+    assert isinstance(claim(session, user, clock), service.Claim)
 
 
 # --- retention and erasure --------------------------------------------------------------------
@@ -187,9 +186,9 @@ def test_a_long_path_is_stored_cut_and_still_matches(factory, session, clock):
 def test_purge_expired_deletes_in_batches_and_keeps_live_keys(factory, session, clock):
     user = factory.user()
     for key in ("a", "b", "c"):
-        begin(session, user, clock, key=key)
+        store(session, claim(session, user, clock, key=key))
     clock.advance(hours=1)
-    begin(session, user, clock, key="young")
+    store(session, claim(session, user, clock, key="young"))
     later = clock() + RETENTION - timedelta(hours=1)  # the first three have just expired
     assert service.purge_expired(session=session, now=later, limit=2) == 2
     assert service.purge_expired(session=session, now=later, limit=2) == 1
@@ -199,9 +198,9 @@ def test_purge_expired_deletes_in_batches_and_keeps_live_keys(factory, session, 
 
 def test_erase_for_user_removes_only_their_records(factory, session, clock):
     gone, stays = factory.user(), factory.user()
-    begin(session, gone, clock, key="a")
-    begin(session, gone, clock, key="b")
-    begin(session, stays, clock, key="a")
+    store(session, claim(session, gone, clock, key="a"))
+    store(session, claim(session, gone, clock, key="b"))
+    store(session, claim(session, stays, clock, key="a"))
     service.erase_for_user(session=session, user_id=gone.id)
     session.rollback()  # no commit of its own
     assert len(records(session)) == 3
