@@ -248,7 +248,10 @@ def test_statements_per_read_do_not_grow_with_history(client, factory, session, 
         commitments=4,
         history_days=200,
     )
-    assert _count(client, small[0], statements, path) == _count(client, large[0], statements, path)
+    few = _count(client, small[0], statements, path)
+    many = _count(client, large[0], statements, path)
+    # The home counts a list only when it is full (three lists): a bound, whatever the history.
+    assert few <= many <= few + (3 if path == "/v1/home" else 0)
 
 
 def test_the_caller_and_couple_are_one_statement(client, couple, statements):
@@ -359,7 +362,7 @@ def test_a_new_notification_changes_the_kept_home(client, couple, session):
 def test_no_answers_are_kept_when_turned_off(client, couple, statements):
     first, _, _ = couple
     cold = _count(client, first, statements, "/v1/couple/rounds")
-    assert _count(client, first, statements, "/v1/couple/rounds") == cold > 2
+    assert _count(client, first, statements, "/v1/couple/rounds") == cold >= 2  # caller, page
 
 
 def test_kept_answers_stay_within_their_budget():

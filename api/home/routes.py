@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from flask import g
+
 from api.auth.context import PartnerView, current_user
 from api.conditional import conditional
 from api.db import db_session, now
@@ -12,7 +14,11 @@ blp = Blueprint("home", __name__, url_prefix="/v1", description="Home screen")
 
 
 def _inbox_state():
-    return service.inbox_state(session=db_session(), user=current_user())
+    """The viewer's unread count and latest arrival, read once per request: it is part of the
+    tag and the home's unread count."""
+    if "inbox_state" not in g:
+        g.inbox_state = service.inbox_state(session=db_session(), user=current_user())
+    return g.inbox_state
 
 
 @blp.route("/home")
@@ -22,6 +28,11 @@ class Home(PartnerView):
     @conditional(blp, extra_state=_inbox_state)
     def get(self):
         """Show what waits for you today, in one call"""
+        unread, _ = _inbox_state()
         return service.home(
-            session=db_session(), user=current_user(), couple=current_couple_or_none(), now=now()
+            session=db_session(),
+            user=current_user(),
+            couple=current_couple_or_none(),
+            now=now(),
+            unread=unread,
         )

@@ -55,10 +55,20 @@ def inbox_state(*, session: Session, user: User) -> tuple[int, datetime | None]:
     return notifications_service.inbox_state(session=session, user_id=user.id)
 
 
-def home(*, session: Session, user: User, couple: Couple | None, now: datetime) -> Home:
+def home(
+    *,
+    session: Session,
+    user: User,
+    couple: Couple | None,
+    now: datetime,
+    unread: int | None = None,
+) -> Home:
     """What the partner has to answer, acknowledge, confirm and do today; for an unpaired
-    partner only their unread notifications."""
-    unread = notifications_service.unread_count(session=session, user=user)
+    partner only their unread notifications (`unread` when the caller has read the count).
+
+    A count is read only when its list is full: a shorter list is the count."""
+    if unread is None:
+        unread = notifications_service.unread_count(session=session, user=user)
     if couple is None:
         return Home(
             couple=None,
@@ -82,6 +92,8 @@ def home(*, session: Session, user: User, couple: Couple | None, now: datetime) 
     notes = gratitude_service.list_notes(
         **mine, direction="received", acknowledged=False, **first_page
     )
+    # One more than is shown: a list that does not fill up is its own count.
+    checks = commitments_service.checks_to_confirm(**mine, now=now, limit=LIST_LIMIT + 1)
     commitments_today = commitments_service.due_today(**mine, now=now)
     agreements_today = agreements_service.agreements_due_today(**mine, now=now)
     changes = [
@@ -94,14 +106,20 @@ def home(*, session: Session, user: User, couple: Couple | None, now: datetime) 
         couple=pairing_service.couple_view(session=session, couple=couple, viewer=user),
         rounds_awaiting_me=rounds.items,
         gratitude_to_acknowledge=notes.items,
-        checks_to_confirm=commitments_service.checks_to_confirm(**mine, now=now, limit=LIST_LIMIT),
+        checks_to_confirm=checks[:LIST_LIMIT],
         my_commitments_today=commitments_today.items,
         my_agreements_today=agreements_today.items,
         open_reassurance_request=reassurance_service.open_request_for(**mine),
         counts=Counts(
-            rounds_awaiting_me=prompts_service.count_rounds_awaiting(**mine),
-            gratitude_to_acknowledge=gratitude_service.count_to_acknowledge(**mine),
-            checks_to_confirm=commitments_service.count_checks_to_confirm(**mine, now=now),
+            rounds_awaiting_me=len(rounds.items)
+            if rounds.next_cursor is None
+            else prompts_service.count_rounds_awaiting(**mine),
+            gratitude_to_acknowledge=len(notes.items)
+            if notes.next_cursor is None
+            else gratitude_service.count_to_acknowledge(**mine),
+            checks_to_confirm=len(checks)
+            if len(checks) <= LIST_LIMIT
+            else commitments_service.count_checks_to_confirm(**mine, now=now),
             unread_notifications=unread,
         ),
         fresh_until=min(change for change in changes if change is not None),
