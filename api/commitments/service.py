@@ -379,7 +379,7 @@ def checks_to_confirm(
 
 def count_checks_to_confirm(*, session: Session, couple: Couple, user: User, now: datetime) -> int:
     """How many checks `checks_to_confirm` would list without a limit."""
-    return session.scalar(_COUNT_TO_CONFIRM, _to_confirm(couple, user, now))
+    return session.connection().scalar(_COUNT_TO_CONFIRM, _to_confirm(couple, user, now))
 
 
 def list_couple_commitments(
@@ -774,7 +774,9 @@ def weekly_counts(
         c.id: {} for c in commitments
     }
     recent: dict[uuid.UUID, dict[date, tuple[str, bool]]] = {c.id: {} for c in commitments}
-    for commitment_id, day, status, confirmed_at in session.execute(_WEEKLY_CHECKS, params):
+    for commitment_id, day, status, confirmed_at in session.connection().execute(
+        _WEEKLY_CHECKS, params
+    ):
         if commitment_id not in by_week:
             continue
         check = (status, confirmed_at is not None)

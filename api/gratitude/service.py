@@ -108,7 +108,9 @@ _COUNT_TO_ACKNOWLEDGE = select(func.count(GratitudeNote.id)).where(
 
 def count_to_acknowledge(*, session: Session, couple: Couple, user: User) -> int:
     """How many notes the user received and has not acknowledged (for the home screen)."""
-    return session.scalar(_COUNT_TO_ACKNOWLEDGE, {"couple_id": couple.id, "user_id": user.id})
+    return session.connection().scalar(
+        _COUNT_TO_ACKNOWLEDGE, {"couple_id": couple.id, "user_id": user.id}
+    )
 
 
 def list_couple_notes(
@@ -259,7 +261,7 @@ def _counts(
     """Per partner: counts per week and since `since`; and the oldest instant since `since`."""
     counts: dict[uuid.UUID, tuple[list[int], int]] = {}
     oldest: datetime | None = None
-    for week, user_id, count, recent, first in session.execute(stmt, params):
+    for week, user_id, count, recent, first in session.connection().execute(stmt, params):
         per_week, total = counts.setdefault(user_id, ([0] * weeks, 0))
         if 0 <= week < weeks:
             per_week[week] = count
@@ -299,7 +301,7 @@ def weekly_counts(
     sent, oldest = _counts(session, statements["sent"], params, weeks)
     acknowledged, _ = _counts(session, statements["acknowledged"], params, weeks)
     hours: dict[uuid.UUID, list[float]] = {user_id: [] for user_id in member_ids}
-    for recipient_id, created_at, acknowledged_at in session.execute(
+    for recipient_id, created_at, acknowledged_at in session.connection().execute(
         statements["ack_hours"], params
     ):
         hours[recipient_id].append((acknowledged_at - created_at).total_seconds() / 3600)

@@ -117,13 +117,13 @@ _INBOX_STATE = select(func.count(Notification.id), func.max(Notification.created
 
 def unread_count(*, session: Session, user: User) -> int:
     """How many inbox items the user has not read."""
-    return session.scalar(_UNREAD_COUNT, {"user_id": user.id})
+    return session.connection().scalar(_UNREAD_COUNT, {"user_id": user.id})
 
 
 def inbox_state(*, session: Session, user_id: uuid.UUID) -> tuple[int, datetime | None]:
     """The unread items' count and latest arrival: changes whenever one arrives, is read or
     is purged, so a view of the inbox can tell it is unchanged without reading it."""
-    count, latest = session.execute(_INBOX_STATE, {"user_id": user_id}).one()
+    count, latest = session.connection().execute(_INBOX_STATE, {"user_id": user_id}).one()
     return count, latest
 
 

@@ -193,7 +193,7 @@ def shown_prompts(
     ids = {prompt_id for prompt_id in prompt_ids if prompt_id is not None}
     if not ids:
         return {}
-    rows = session.execute(_SHOWN, {"prompt_ids": list(ids), "locale": locale})
+    rows = session.connection().execute(_SHOWN, {"prompt_ids": list(ids), "locale": locale})
     return {
         prompt_id: (translated, locale) if translated is not None else (text, SOURCE_LOCALE)
         for prompt_id, text, translated in rows
@@ -556,7 +556,9 @@ _COUNT_AWAITING = select(func.count(Round.id)).where(
 
 def count_rounds_awaiting(*, session: Session, couple: Couple, user: User) -> int:
     """How many open rounds of the couple the user has not answered (for the home screen)."""
-    return session.scalar(_COUNT_AWAITING, {"couple_id": couple.id, "user_id": user.id})
+    return session.connection().scalar(
+        _COUNT_AWAITING, {"couple_id": couple.id, "user_id": user.id}
+    )
 
 
 def _shown(session: Session, rounds: list[Any], user: User) -> dict[uuid.UUID, tuple[str, str]]:
@@ -803,7 +805,7 @@ def weekly_counts(
     asked = [0] * weeks
     asked_recent = 0
     oldest: datetime | None = None
-    for week, count, in_window, first in session.execute(asked_stmt, params):
+    for week, count, in_window, first in session.connection().execute(asked_stmt, params):
         if 0 <= week < weeks:
             asked[week] = count
         asked_recent += int(in_window or 0)
@@ -818,7 +820,7 @@ def weekly_counts(
         }
         for user_id in member_ids
     }
-    for week, user_id, count, in_window, rating_sum, rating_count in session.execute(
+    for week, user_id, count, in_window, rating_sum, rating_count in session.connection().execute(
         answered_stmt, params
     ):
         figures = partners[user_id]

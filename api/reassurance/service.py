@@ -410,7 +410,9 @@ def weekly_counts(
         "members": member_ids,
         "now": now,
     }
-    for week, user_id, figure, count in session.execute(_weekly_statement(weeks), params):
+    for week, user_id, figure, count in session.connection().execute(
+        _weekly_statement(weeks), params
+    ):
         if 0 <= week < weeks and user_id in result:
             result[user_id][figure][week] = count
     return result
