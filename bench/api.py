@@ -17,6 +17,11 @@ speaking HTTP/1.1 keep-alive, one connection per concurrent client; it shares th
 the server, so the CPU it used is printed beside each run, with gunicorn's CPU per request (the
 figure least disturbed by other work on a shared machine) and how busy the whole machine was.
 
+The server inherits the environment, so `ANSWER_CACHE_BYTES=0 python -m bench.api` measures
+every read built from the database; with the default, a read that repeats a viewer's unchanged
+state (the same partner again, with no write in between) is answered from the bytes the
+process kept (api.conditional).
+
 gunicorn runs with the project's gunicorn.conf.py when there is one, overridden by flags:
 gthread workers, 4 threads each; 2 processes (one per core) on PostgreSQL, 1 on SQLite, the
 most a production SQLite setup is allowed (`--sqlite-workers 2` runs it as development);

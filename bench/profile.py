@@ -1,11 +1,14 @@
 """Where a request's time goes: each endpoint served in process (Flask's test client, no HTTP
-server, one thread) on a seeded database, with CPU time per request, SQL statements per request
-and the functions that cost most. The counterpart of bench/api.py, which measures throughput
-and latency over HTTP; this one explains its figures.
+server, one thread) on a seeded database, with CPU time per request (the quickest of five
+batches), SQL statements and Python function calls per request (the work done, which does not
+move with how busy the machine is) and the functions that cost most. Every read is built unless
+`--keep-answers` lets the app keep answers for repeat reads. The counterpart of bench/api.py,
+which measures throughput and latency over HTTP; this one explains its figures.
 
     .venv/bin/python -m bench.profile                                   # SQLite
     .venv/bin/python -m bench.profile --database-url postgresql+psycopg://postgres@127.0.0.1/bench_profile
-    .venv/bin/python -m bench.profile --couples 1000 --requests 2000 --top 15
+    .venv/bin/python -m bench.profile --couples 1000 --requests 600 --top 15 --only home
+    .venv/bin/python -m bench.profile --sort cumulative --only /v1/couple/rounds
 """
 
 from __future__ import annotations
@@ -176,18 +179,24 @@ def main() -> None:
         profiler.disable()
         kinds = Counter(s.split(None, 1)[0].upper() for s in timed_statements)
         per = len(timed_statements) / (timed * 5)
-        summary.append((name, cpu / timed * 1000, per))
+        stats = pstats.Stats(profiler)
+        # Python function calls per request: the work done, untouched by how busy the machine
+        # is (CPU time on a shared machine can move by a third from one run to the next).
+        calls = stats.total_calls / max(args.requests // 2, 1)
+        summary.append((name, cpu / timed * 1000, per, calls))
         print(
             f"== {name}: {cpu / timed * 1000:.2f} ms CPU/request "
             f"(wall {wall / timed * 1000:.2f} ms), {per:.1f} SQL statements/request "
             f"({', '.join(f'{k} {v / (timed * 5):.1f}' for k, v in kinds.most_common())})"
         )
-        stats = pstats.Stats(profiler)
         stats.sort_stats(args.sort).print_stats(args.top)
     print("\nsummary (CPU per request, in process)")
     base = summary[0][1]
-    for name, ms, per in summary:
-        print(f"  {name:<58}{ms:7.2f} ms {ms / base:6.1f}x healthz {per:5.1f} statements")
+    for name, ms, per, calls in summary:
+        print(
+            f"  {name:<58}{ms:7.2f} ms {ms / base:6.1f}x healthz {per:5.1f} statements"
+            f" {calls:8,.0f} calls"
+        )
 
 
 if __name__ == "__main__":
