@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from functools import wraps
@@ -33,6 +31,7 @@ from api.accounts import service as accounts_service
 from api.auth.context import current_user
 from api.db import db_session, now
 from api.errors import Unprocessable
+from api.kept import Kept
 from api.pairing.context import current_couple_or_none
 from api.spec import CONDITIONAL
 
@@ -103,48 +102,6 @@ def _still_holds(state: tuple, at: datetime) -> str | None:
     return None
 
 
-class Answers:
-    """Answers this process built, by the state they were built for: least recently used
-    first out once their bodies pass `budget` bytes, and each kept only while it holds."""
-
-    def __init__(self, budget: int, *, largest: int) -> None:
-        self._budget = budget
-        self._largest = largest  # a bigger body is not kept: one read must not empty the rest
-        self._size = 0
-        self._entries: OrderedDict[tuple, tuple[bytes, str, datetime | None]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, state: tuple, at: datetime) -> tuple[bytes, str] | None:
-        with self._lock:
-            entry = self._entries.get(state)
-            if entry is None:
-                return None
-            body, tag, until = entry
-            if until is not None and at >= until:
-                self._drop(state)
-                return None
-            self._entries.move_to_end(state)
-            return body, tag
-
-    def put(self, state: tuple, body: bytes, tag: str, until: datetime | None) -> None:
-        if len(body) > self._largest:
-            return
-        with self._lock:
-            if state in self._entries:
-                self._drop(state)
-            self._entries[state] = (body, tag, until)
-            self._size += len(body)
-            while self._size > self._budget:
-                self._drop(next(iter(self._entries)))
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def _drop(self, state: tuple) -> None:
-        body, _, _ = self._entries.pop(state)
-        self._size -= len(body)
-
-
 _ANSWERS = "steady_answers"
 
 
@@ -153,7 +110,10 @@ def init_app(app: Flask) -> None:
     budget = app.config.get("ANSWER_CACHE_BYTES", 0)
     if budget <= 0:
         return
-    app.extensions[_ANSWERS] = Answers(budget, largest=max(budget // 64, 1))
+    # A kept answer is its body and tag, weighed by the body's bytes.
+    app.extensions[_ANSWERS] = Kept(
+        budget, weigh=lambda answer: len(answer[0]), largest=max(budget // 64, 1)
+    )
     app.after_request(_keep_answer)
 
 
@@ -162,7 +122,7 @@ def _keep_answer(response: Response) -> Response:
     if pending is not None and response.status_code == 200 and response.is_json:
         state, until = pending
         current_app.extensions[_ANSWERS].put(
-            state, response.get_data(), response.headers["ETag"], until
+            state, (response.get_data(), response.headers["ETag"]), until
         )
     return response
 
@@ -186,7 +146,7 @@ def conditional(blp: Blueprint, *, extra_state: Callable[[], Hashable] | None = 
             matched = _still_holds(state, at)
             if matched is not None:
                 return Response(status=304, headers={**headers, "ETag": matched})
-            answers: Answers | None = current_app.extensions.get(_ANSWERS)
+            answers: Kept[tuple[bytes, str]] | None = current_app.extensions.get(_ANSWERS)
             if answers is not None and request.method == "GET":
                 kept = answers.get(state, at)
                 if kept is not None:

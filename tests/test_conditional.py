@@ -101,14 +101,19 @@ def test_an_over_long_if_none_match_is_refused(client, couple):
     assert_invalid_fields(answer, "If-None-Match", location="headers")
 
 
-def test_commitment_figures_hold_only_until_an_occurrence_falls_due(client, couple, clock):
-    first, _, _ = couple  # in Paris; the clock reads 12:00Z = 13:00 in Paris
+def _promise_at_three(client, actor) -> None:
+    """A daily promise due at 15:00 in the actor's zone."""
     created = client.post(
         "/v1/couple/commitments",
-        headers=first.headers,
+        headers=actor.headers,
         json={"title": "Call at lunch", "due_time": "15:00"},
     )
     assert created.status_code == 201
+
+
+def test_commitment_figures_hold_only_until_an_occurrence_falls_due(client, couple, clock):
+    first, _, _ = couple  # in Paris; the clock reads 12:00Z = 13:00 in Paris
+    _promise_at_three(client, first)
     tag = etag(client, first, "/v1/couple/commitments").headers["ETag"]
     clock.set(datetime(2026, 11, 23, 13, 59, tzinfo=UTC))  # 14:59 in Paris: nothing changed
     assert (
@@ -329,12 +334,7 @@ def test_a_kept_answer_shows_the_partners_new_name(client, couple):
 
 def test_a_kept_answer_lasts_only_while_it_holds(client, couple, clock):
     first, _, _ = couple  # in Paris; the clock reads 12:00Z = 13:00 in Paris
-    created = client.post(
-        "/v1/couple/commitments",
-        headers=first.headers,
-        json={"title": "Call at lunch", "due_time": "15:00"},
-    )
-    assert created.status_code == 201
+    _promise_at_three(client, first)
     first_due = client.get("/v1/couple/commitments", headers=first.headers).get_json()
     assert first_due["items"][0]["next_due_at"].startswith("2026-11-23T14:00")
     clock.set(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))  # 15:00 in Paris: it falls due
@@ -366,22 +366,22 @@ def test_no_answers_are_kept_when_turned_off(client, couple, statements):
 
 
 def test_kept_answers_stay_within_their_budget():
-    from api.conditional import Answers
+    from api.kept import Kept
 
     at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-    answers = Answers(100, largest=40)
-    answers.put(("a",), b"x" * 40, '"a"', None)
-    answers.put(("b",), b"x" * 40, '"b"', None)
+    answers = Kept(100, weigh=lambda answer: len(answer[0]), largest=40)
+    answers.put(("a",), (b"x" * 40, '"a"'), None)
+    answers.put(("b",), (b"x" * 40, '"b"'), None)
     assert answers.get(("a",), at) == (b"x" * 40, '"a"')  # now the most recently used
-    answers.put(("c",), b"x" * 40, '"c"', None)  # over 100 bytes: the least recent goes
+    answers.put(("c",), (b"x" * 40, '"c"'), None)  # over 100 bytes: the least recent goes
     assert answers.get(("b",), at) is None
     assert answers.get(("a",), at) is not None and answers.get(("c",), at) is not None
-    answers.put(("d",), b"x" * 41, '"d"', None)  # larger than any one answer may be
+    answers.put(("d",), (b"x" * 41, '"d"'), None)  # larger than any one answer may be
     assert answers.get(("d",), at) is None and len(answers) == 2
-    answers.put(("e",), b"x", '"e"', at + timedelta(seconds=1))
+    answers.put(("e",), (b"x", '"e"'), at + timedelta(seconds=1))
     assert answers.get(("e",), at) == (b"x", '"e"')
     assert answers.get(("e",), at + timedelta(seconds=1)) is None  # no longer holds
-    answers.put(("a",), b"yy", '"a2"', None)  # a newer answer for the same state replaces it
+    answers.put(("a",), (b"yy", '"a2"'), None)  # a newer answer for the same state replaces it
     assert answers.get(("a",), at) == (b"yy", '"a2"')
 
 

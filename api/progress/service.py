@@ -7,9 +7,7 @@ the caller passes the couple, its members and the zone whose Mondays start the w
 from __future__ import annotations
 
 import math
-import threading
 import uuid
-from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +19,7 @@ from api.accounts import service as accounts_service
 from api.agreements import service as agreements_service
 from api.commitments import service as commitments_service
 from api.gratitude import service as gratitude_service
+from api.kept import Kept
 from api.prompts import service as prompts_service
 from api.reassurance import service as reassurance_service
 
@@ -37,36 +36,8 @@ def week_starts(*, today: date, weeks: int) -> list[date]:
     return [current - timedelta(weeks=weeks - 1 - index) for index in range(weeks)]
 
 
-class _Cache:
-    """Recent progress results of this process, keyed by the couple's version and everything
-    else an answer depends on; an entry serves until its `fresh_until`. Another process keeps
-    its own: the version read from the database on every request keeps them all correct."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple, now: datetime) -> dict[str, Any] | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry["fresh_until"] is not None and now >= entry["fresh_until"]:
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: tuple, result: dict[str, Any]) -> None:
-        with self._lock:
-            self._entries[key] = result
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-
-_cache = _Cache(size=2048)
+# Recent results of this process, by the couple's version and all else an answer depends on.
+_cache: Kept[dict[str, Any]] = Kept(2048)
 
 
 def _weeks_existed(*, since: datetime, now: datetime) -> int:
@@ -133,7 +104,7 @@ def couple_progress(
         str(user_id): {"display_name": names[user_id]} for user_id in member_ids if user_id in names
     }
     if version is not None:
-        _cache.put(key, result)
+        _cache.put(key, result, result["fresh_until"])
     return result
 
 

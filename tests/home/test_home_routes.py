@@ -258,9 +258,8 @@ def test_another_couples_objects_never_appear(client, factory, clock):
 # --- bounds -----------------------------------------------------------------------------------
 
 
-def test_lists_stop_at_20_and_the_counts_do_not(client, factory, session, clock):
-    first, second, couple_id = pair(factory)
-    # 25 scheduled rounds, newest an hour ago (ask-now is limited to three at a time).
+def _scheduled_rounds(session, couple_id, clock, n: int, apart: timedelta) -> None:
+    """`n` scheduled check-in rounds, the newest `apart` ago (ask-now allows three at a time)."""
     session.execute(
         insert(Round),
         [
@@ -269,12 +268,17 @@ def test_lists_stop_at_20_and_the_counts_do_not(client, factory, session, clock)
                 "couple_id": couple_id,
                 "kind": "check_in",
                 "prompt_text": "How connected do you feel?",
-                "asked_at": clock() - timedelta(hours=1 + n),
+                "asked_at": clock() - apart * (1 + i),
             }
-            for n in range(25)
+            for i in range(n)
         ],
     )
     session.commit()
+
+
+def test_lists_stop_at_20_and_the_counts_do_not(client, factory, session, clock):
+    first, second, couple_id = pair(factory)
+    _scheduled_rounds(session, couple_id, clock, 25, timedelta(hours=1))
     for n in range(25):
         clock.advance(seconds=1)
         post(client, second, "/v1/couple/gratitude", {"text": f"Thanks #{n}"})
@@ -314,31 +318,14 @@ def test_lists_stop_at_20_and_the_counts_do_not(client, factory, session, clock)
 
 def test_a_full_list_and_one_more_are_counted_exactly(client, factory, session, clock):
     first, second, couple_id = pair(factory)
-
-    def add_rounds(n: int) -> None:
-        session.execute(
-            insert(Round),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "couple_id": couple_id,
-                    "kind": "check_in",
-                    "prompt_text": "How connected do you feel?",
-                    "asked_at": clock() - timedelta(minutes=1 + i),
-                }
-                for i in range(n)
-            ],
-        )
-        session.commit()
-
-    add_rounds(20)
+    _scheduled_rounds(session, couple_id, clock, 20, timedelta(minutes=1))
     for n in range(20):
         clock.advance(seconds=1)
         post(client, second, "/v1/couple/gratitude", {"text": f"Thanks #{n}"})
     full = body(client, first)
     assert full["counts"]["rounds_awaiting_me"] == len(full["rounds_awaiting_me"]) == 20
     assert full["counts"]["gratitude_to_acknowledge"] == 20
-    add_rounds(1)
+    _scheduled_rounds(session, couple_id, clock, 1, timedelta(minutes=1))
     post(client, second, "/v1/couple/gratitude", {"text": "One more"})
     more = body(client, first)
     assert more["counts"]["rounds_awaiting_me"] == 21 and len(more["rounds_awaiting_me"]) == 20
